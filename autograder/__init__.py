@@ -1,0 +1,1 @@
+"""Graders for the course: checks as probe + judge, the grading command, results."""

@@ -1,0 +1,112 @@
+"""Shared judge helpers: validate a described value, compare it, say why not.
+
+Every helper takes the description produced by ``wire.describe`` and either
+returns a float64 array or raises ``CheckFailed`` with one Spanish sentence
+naming the function, the property that was expected and what came back.  The
+escalation is always exists → type → shape → dtype → finite → values.
+"""
+import numpy as np
+
+# float32 results summed over at most a few hundred terms stay within 1e-4
+# (mixed error) of a float64 reference; float64 ones within 1e-9.
+TOLERANCE = {"float32": 1e-4, "float64": 1e-9}
+
+
+class CheckFailed(Exception):
+    """A check did not pass; ``str()`` is the Spanish message for the student.
+
+    IPython shows ``_render_traceback_`` instead of a traceback, so neither the
+    grader's source nor its reference values reach the notebook or feedback.
+    """
+
+    def _render_traceback_(self):
+        return [f"\x1b[0;31m✗ {self}\x1b[0m"]
+
+
+def fail(message):
+    raise CheckFailed(message)
+
+
+def kind_name(value):
+    """How a described value is named in messages: type, shape and dtype."""
+    if value.get("kind") in ("tensor", "ndarray", "numpy_scalar"):
+        return f"{value['type']} de forma {tuple(value['shape'])} y dtype {value['dtype']}"
+    if value.get("kind") in ("list", "tuple", "dict"):
+        return f"{value['kind']} de longitud {value['length']}"
+    return value.get("type", "?")
+
+
+def expect_tensor(value, what, shape, dtype):
+    """``value`` is a CPU torch.Tensor of ``shape`` and ``dtype`` with finite entries.
+
+    Returns its entries as float64 (cast only after the dtype was checked).
+    """
+    if value.get("kind") != "tensor":
+        fail(f"{what}: se esperaba un torch.Tensor, se obtuvo {kind_name(value)}")
+    if tuple(value["shape"]) != tuple(shape):
+        fail(f"{what}: forma esperada {tuple(shape)}, obtenida {tuple(value['shape'])}")
+    if value["dtype"] != dtype:
+        fail(f"{what}: dtype esperado {dtype}, obtenido {value['dtype']}")
+    if value["device"] != "cpu":
+        fail(f"{what}: debe estar en la CPU, está en {value['device']}")
+    array = value["array"]
+    if not np.isfinite(array).all():
+        fail(f"{what}: contiene NaN o infinitos")
+    return array.astype(np.float64)
+
+
+def expect_no_graph(value, what):
+    """A returned tensor carries no autograd graph."""
+    if value["requires_grad"]:
+        fail(f"{what}: no debe llevar grafo de autograd (requires_grad=True); usa .detach()")
+
+
+def expect_sequence(value, what, length, kinds=("tuple", "list")):
+    """A tuple (or list) of exactly ``length`` items; returns the items."""
+    if value.get("kind") not in kinds:
+        fail(f"{what}: se esperaba una tupla de {length} elementos, se obtuvo {kind_name(value)}")
+    if value["length"] != length:
+        fail(f"{what}: se esperaban {length} elementos, se obtuvieron {value['length']}")
+    return value["items"]
+
+
+def expect_floats(value, what, length):
+    """A list of ``length`` finite Python floats; returns them as float64."""
+    items = expect_sequence(value, what, length, kinds=("list",))
+    for i, item in enumerate(items):
+        if item.get("kind") != "float":
+            fail(f"{what}[{i}]: se esperaba un float de Python (usa .item()), se obtuvo {kind_name(item)}")
+    values = np.array([item["value"] for item in items], dtype=np.float64)
+    if not np.isfinite(values).all():
+        fail(f"{what}: contiene NaN o infinitos")
+    return values
+
+
+def mixed_error(actual, expected):
+    """max |a - e| / (1 + |e|): absolute for small values, relative for large."""
+    actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
+    if actual.size == 0:
+        return 0.0
+    return float(np.max(np.abs(actual - expected) / (1.0 + np.abs(expected))))
+
+
+def expect_close(actual, expected, what, tolerance):
+    """``actual`` matches ``expected`` (same shape) within ``tolerance`` mixed error."""
+    error = mixed_error(actual, expected)
+    if not error <= tolerance:
+        fail(f"{what}: error máximo {error:.1e} > tolerancia {tolerance:.0e}")
+
+
+def numerical_gradient(f, x, h=1e-6):
+    """Centered finite differences of the scalar ``f`` at the float64 array ``x``."""
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        old = x[index]
+        x[index] = old + h
+        up = f(x)
+        x[index] = old - h
+        down = f(x)
+        x[index] = old
+        grad[index] = (up - down) / (2 * h)
+    return grad

@@ -1,0 +1,95 @@
+"""Reading master and submitted notebooks, and the plan the worker executes.
+
+The plan follows the submission's cell order, as nbgrader does, but takes
+locked cells and test cells from the master notebook (nbgrader's
+OverwriteCells), so a student who edits a test changes nothing.  A test cell
+becomes a ``test`` step: its visible part (hidden region removed) then the
+probe of its item.
+"""
+import logging
+import re
+from dataclasses import dataclass
+
+import nbformat
+
+HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.M | re.S)
+
+
+class InvalidSubmission(Exception):
+    """The submission cannot be graded; the message is Spanish, for the student."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """A graded item: the grade_id of a master test cell and its points."""
+    grade_id: str
+    points: float
+
+
+def nbgrader_meta(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def read_master(path):
+    return nbformat.read(path, as_version=4)
+
+
+def items(master):
+    """The graded items of the master notebook, in order."""
+    return [Item(meta["grade_id"], float(meta.get("points", 0)))
+            for meta in map(nbgrader_meta, master.cells)
+            if meta.get("grade") and not meta.get("solution") and "grade_id" in meta]
+
+
+def read_submission(path):
+    """The submitted notebook, or ``InvalidSubmission`` saying what is wrong with the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidSubmission(f"no se pudo leer el archivo {path.name} ({type(exc).__name__})") from None
+    logging.getLogger("nbformat").setLevel(logging.CRITICAL)
+    try:
+        notebook = nbformat.reads(text, as_version=4)
+    except Exception as exc:  # nbformat raises many kinds for a broken file
+        raise InvalidSubmission(f"{path.name} no es un notebook válido (JSON incorrecto: {type(exc).__name__})") from None
+    if not isinstance(notebook.get("cells"), list) or not all(isinstance(c, dict) for c in notebook.cells):
+        raise InvalidSubmission(f"{path.name} no es un notebook válido (no tiene una lista de celdas)")
+    return notebook
+
+
+def visible_part(source):
+    """A test cell without its ``### BEGIN/END HIDDEN TESTS`` region."""
+    return HIDDEN.sub("", source)
+
+
+def plan(master, submission):
+    """The worker's steps: ``{"kind": "code"|"test", "source": ..., "item": ...}``.
+
+    Raises ``InvalidSubmission`` when the submission holds none of the
+    master's graded cells (another assignment, or an emptied notebook).
+    """
+    master_cells = {nbgrader_meta(c).get("grade_id"): c for c in master.cells if nbgrader_meta(c).get("grade_id")}
+    graded = {item.grade_id for item in items(master)}
+    steps, seen = [], set()
+    for cell in submission.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        master_cell = master_cells.get(grade_id)
+        if grade_id in seen:
+            continue  # a duplicated cell (copy-paste in JupyterLab) runs once
+        if master_cell is None:
+            steps.append({"kind": "code", "source": str(cell.get("source", ""))})
+            continue
+        seen.add(grade_id)
+        meta = nbgrader_meta(master_cell)
+        if grade_id in graded:
+            steps.append({"kind": "test", "item": grade_id, "source": visible_part(master_cell.source)})
+        elif meta.get("solution"):
+            steps.append({"kind": "code", "source": str(cell.get("source", ""))})
+        else:
+            steps.append({"kind": "code", "source": master_cell.source})
+    if not graded & seen:
+        raise InvalidSubmission("el notebook no contiene ninguna celda de pruebas de esta tarea; "
+                                "entrega el notebook de la tarea sin borrar sus celdas")
+    return steps

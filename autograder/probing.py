@@ -1,0 +1,110 @@
+"""Shared probe helpers: call student functions and record what they do.
+
+Probes run where the student's code runs (the sandbox, or the student's
+kernel under ``nbgrader autograde``).  They only call, copy and describe;
+every verdict is left to the judges.
+"""
+import inspect
+import random
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+
+from autograder.wire import describe
+
+MAX_MESSAGE = 300
+
+
+class StudentError(Exception):
+    """The student's function could not be called or raised; the message is Spanish."""
+
+
+def student_function(ns, name):
+    """The callable ``name`` from the notebook namespace ``ns``."""
+    function = ns.get(name)
+    if function is None:
+        raise StudentError(f"{name}: no está definida (¿ejecutaste su celda?)")
+    if not callable(function):
+        raise StudentError(f"{name}: se esperaba una función, se encontró {type(function).__name__}")
+    return function
+
+
+def call(ns, name, *args, **kwargs):
+    """Call the student's ``name``; any exception becomes a ``StudentError``."""
+    function = student_function(ns, name)
+    try:
+        return function(*args, **kwargs)
+    except (StudentError, MemoryError):
+        raise
+    except NotImplementedError:
+        raise StudentError(f"{name}: no implementado (la función lanza NotImplementedError)") from None
+    except BaseException as exc:  # SystemExit and friends, too: never let them end a probe
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        text = str(exc)[:MAX_MESSAGE]
+        raise StudentError(f"{name} lanzó {type(exc).__name__}: {text}") from None
+
+
+def source_of(ns, name):
+    """The source text of the student's ``name``, or None when it cannot be read."""
+    try:
+        return inspect.getsource(student_function(ns, name))
+    except (OSError, TypeError):
+        return None
+
+
+def clone(tensors):
+    """Deep copies of a dict of tensors, so student code never touches the originals."""
+    return {key: value.clone() for key, value in tensors.items()}
+
+
+def intact(originals, passed):
+    """Whether every tensor handed to the student still equals its original."""
+    return all(torch.equal(originals[key], passed[key]) for key in originals)
+
+
+def scramble_global_rngs(state):
+    """Put ``random``, NumPy and torch's global generators in a known state."""
+    random.seed(state)
+    np.random.seed(state)
+    torch.manual_seed(state)
+
+
+@contextmanager
+def preserved_global_rngs():
+    """Restore the caller's global RNG states after a probe scrambles them."""
+    saved = random.getstate(), np.random.get_state(), torch.random.get_rng_state()
+    try:
+        yield
+    finally:
+        random.setstate(saved[0])
+        np.random.set_state(saved[1])
+        torch.random.set_rng_state(saved[2])
+
+
+@contextmanager
+def recording(ns, name, caller):
+    """Replace ``ns[name]`` by a pass-through that records each call.
+
+    Yields a list that receives, per call, the described positional
+    arguments and result.  ``caller`` names the function under test, for the
+    message when ``name`` itself fails.
+    """
+    original = student_function(ns, name)
+    calls = []
+
+    def recorder(*args, **kwargs):
+        arguments = [describe(arg) for arg in args] + [describe(v) for v in kwargs.values()]
+        try:
+            result = original(*args, **kwargs)
+        except NotImplementedError:
+            raise StudentError(f"{caller}: usa {name}, que no está implementada") from None
+        calls.append({"args": arguments, "result": describe(result)})
+        return result
+
+    ns[name] = recorder
+    try:
+        yield calls
+    finally:
+        ns[name] = original

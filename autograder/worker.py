@@ -1,0 +1,55 @@
+"""The untrusted side: run a submission's plan in a fresh IPython shell.
+
+Started by ``runner`` as ``python -I -m autograder.worker WORKDIR STATUS_FD``.
+It runs each step of ``WORKDIR/plan.json`` in order, writes the step's plain
+record to ``WORKDIR/step-<i>.json/.npz`` and reports ``begin``/``end`` on the
+status pipe, so the trusted side can time every step and kill a hung one.
+Student output goes to ``WORKDIR/output.txt``, never to the status pipe.
+"""
+import json
+import os
+import sys
+from pathlib import Path
+
+from autograder import grading, wire
+
+
+def error_text(result):
+    """``Type: message`` of the exception an IPython ``run_cell`` result carries, or None."""
+    exc = result.error_before_exec or result.error_in_exec
+    if exc is None:
+        return None
+    if isinstance(exc, NotImplementedError):
+        return "NotImplementedError: no implementado"
+    return f"{type(exc).__name__}: {str(exc)[:300]}"
+
+
+def run_step(shell, assignment, step):
+    result = shell.run_cell(step["source"], store_history=True, silent=False)
+    record = {"error": error_text(result)}
+    if step["kind"] == "test":
+        record["probe"] = grading.run_probe(assignment, step["item"], shell.user_ns, step["seed"])
+    return record
+
+
+def main():
+    workdir, status_fd = Path(sys.argv[1]), int(sys.argv[2])
+    plan = json.loads((workdir / "plan.json").read_text())
+    status = os.fdopen(status_fd, "w", buffering=1)
+    output = os.open(workdir / "output.txt", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance(colors="nocolor")
+    for index, step in enumerate(plan["steps"]):
+        if index in plan["skip"]:
+            continue
+        status.write(json.dumps({"begin": index}) + "\n")
+        wire.encode(run_step(shell, plan["assignment"], step), workdir / f"step-{index}")
+        status.write(json.dumps({"end": index}) + "\n")
+    status.write(json.dumps({"done": True}) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+# nbgrader configuration for the course: mechanics only.
+# Commands run from this directory (the course root), so CourseDirectory.root
+# is left unset; grading thresholds live next to the checks in autograder/.
+c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+# Course name used by nbgrader's exchange (release_assignment, collect, feedback).
+c.CourseDirectory.course_id = "pia"
+
+# Gradebook beside this file; relative, so commands must run from the course root.
+c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+
+# Students see Spanish stubs; solution/hidden-test delimiters keep nbgrader's
+# defaults (BEGIN SOLUTION / END SOLUTION, BEGIN HIDDEN TESTS / END HIDDEN TESTS).
+c.ClearSolutions.code_stub = {"python": "# TU CÓDIGO AQUÍ\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "ESCRIBE TU RESPUESTA AQUÍ"
+
+# Per-cell timeout in seconds; this is the setting that takes effect
+# (ExecutePreprocessor.timeout does not, nbgrader#1463). Checks have their own
+# shorter timeouts in autograder/.
+c.Execute.timeout = 120

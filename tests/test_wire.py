@@ -1,0 +1,72 @@
+"""What crosses the process boundary is plain, validated data (ATTACKS.md C1–C9)."""
+import numpy as np
+import pytest
+import torch
+
+from autograder import wire
+from autograder.judging import CheckFailed, expect_tensor
+
+
+def roundtrip(value, tmp_path):
+    return wire.roundtrip(wire.describe(value), tmp_path)
+
+
+def test_tensor_oddities_become_plain_descriptions(tmp_path):
+    """Do a graph-carrying, a non-contiguous and a sparse tensor all arrive as plain arrays?"""
+    leaf = torch.ones(2, 3, requires_grad=True)
+    graph = roundtrip(leaf * 2, tmp_path)
+    assert graph["requires_grad"] and graph["dtype"] == "float32" and graph["shape"] == [2, 3]
+    assert type(graph["array"]) is np.ndarray
+    transposed = roundtrip(torch.arange(6.0).reshape(2, 3).T, tmp_path)
+    assert transposed["array"].tolist() == [[0, 3], [1, 4], [2, 5]]
+    sparse = roundtrip(torch.eye(2).to_sparse(), tmp_path)
+    assert sparse["array"].tolist() == [[1, 0], [0, 1]]
+
+
+def test_hostile_objects_are_described_by_type_only(tmp_path):
+    """Is an object whose __eq__ is always True described only by its type (C1)?"""
+    class AlwaysEqual:
+        def __eq__(self, other):
+            return True
+
+    described = roundtrip(AlwaysEqual(), tmp_path)
+    assert described["kind"] == "object" and "AlwaysEqual" in described["type"]
+    with pytest.raises(CheckFailed, match="se esperaba un torch.Tensor"):
+        expect_tensor(described, "f", (2,), "float32")
+
+
+def test_object_arrays_are_refused(tmp_path):
+    """Is an .npz holding an object (pickled) array refused without unpickling it (C9)?"""
+    np.savez(tmp_path / "evil.npz", np.array([object()], dtype=object), allow_pickle=True)
+    (tmp_path / "evil.json").write_text('{"__array__": 0}')
+    with pytest.raises(wire.WireError, match="no numérico"):
+        wire.decode(tmp_path / "evil")
+
+
+def test_truncated_and_oversized_files_are_refused(tmp_path):
+    """Are a truncated archive and one over the size cap refused with a message (C8, C9)?"""
+    wire.encode({"x": np.zeros(10)}, tmp_path / "ok")
+    data = (tmp_path / "ok.npz").read_bytes()
+    (tmp_path / "ok.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(wire.WireError, match="mal formada"):
+        wire.decode(tmp_path / "ok")
+    (tmp_path / "big.json").write_text("{}")
+    with open(tmp_path / "big.npz", "wb") as handle:
+        handle.truncate(wire.MAX_ARRAY_BYTES + 1)
+    with pytest.raises(wire.WireError, match="demasiado grandes"):
+        wire.decode(tmp_path / "big")
+
+
+@pytest.mark.parametrize("value, message", [
+    (1.0, "se esperaba un torch.Tensor"),                           # C2: a scalar broadcasts
+    (np.ones((2, 3)), "se esperaba un torch.Tensor"),
+    (torch.ones(3, 1), r"forma esperada \(3,\), obtenida \(3, 1\)"),  # C2: (3, 1) vs (3,)
+    (torch.ones(0), r"forma esperada \(3,\), obtenida \(0,\)"),       # C2: empty
+    (torch.ones(3, dtype=torch.float16), "dtype esperado float32"),  # C4: precision laundering
+    (torch.ones(3, dtype=torch.bool), "dtype esperado float32"),     # C5
+    (torch.full((3,), float("nan")), "NaN o infinitos"),             # C3
+])
+def test_expect_tensor_escalates_type_shape_dtype_finite(tmp_path, value, message):
+    """Does each malformed return fail at the right rung, with a message that says what came back?"""
+    with pytest.raises(CheckFailed, match=message):
+        expect_tensor(roundtrip(value, tmp_path), "f", (3,), "float32")
