@@ -1,0 +1,91 @@
+"""The package's grading command, end to end on real notebooks in a child process."""
+import json
+import sys
+
+import pytest
+
+from conftest import ASSIGNMENT, REPO, run, submission
+
+pytestmark = pytest.mark.slow
+ITEMS = ["test_make_regression_data", "test_linear_forward", "test_mse_loss", "test_mse_gradients",
+         "test_autograd_gradients", "test_train_gd", "test_train_minibatch_sgd"]
+
+
+def grade(notebook, out, *options):
+    """Run `python -m autograder grade`; returns (exit code, results dict)."""
+    process = run(sys.executable, "-m", "autograder", "grade", "--assignment", ASSIGNMENT,
+                  "--results", str(out), *options, str(notebook), cwd=out.parent, check=False)
+    assert process.returncode == 0, process.stderr
+    return json.loads(out.read_text())
+
+
+def scores(result):
+    return {test["name"]: test["score"] for test in result["tests"]}
+
+
+def test_reference_gets_full_marks(tmp_path, reference_answers):
+    """Does the reference, submitted as a student would, get every point?"""
+    result = grade(submission(tmp_path / "ana.ipynb", reference_answers), tmp_path / "ana.json")
+    assert result["status"] == "graded"
+    assert [t["name"] for t in result["tests"]] == ITEMS
+    assert result["score"] == result["max_score"] == 10
+    assert all(t["status"] == "passed" for t in result["tests"])
+
+
+def test_release_stub_scores_zero_with_message(tmp_path):
+    """Does the untouched release notebook score 0 on every item, saying it is not implemented?"""
+    result = grade(REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", tmp_path / "stub.json")
+    assert result["status"] == "graded" and result["score"] == 0
+    for test in result["tests"]:
+        assert test["status"] == "failed"
+        assert "no implementad" in test["output"], test
+
+
+def test_results_are_byte_identical_between_runs(tmp_path, reference_answers):
+    """Does grading the same submission twice write the same bytes?"""
+    notebook = submission(tmp_path / "ana.ipynb", reference_answers)
+    grade(notebook, tmp_path / "one.json")
+    grade(notebook, tmp_path / "two.json")
+    assert (tmp_path / "one.json").read_bytes() == (tmp_path / "two.json").read_bytes()
+
+
+def test_hung_and_crashing_cells_cost_only_themselves(tmp_path, reference_answers):
+    """Do a hung cell, a hung function and a crashing function lose only their own items?"""
+    answers = dict(reference_answers)
+    answers["make_regression_data"] = "def make_regression_data(n, d, K, sigma=0.1, seed=0):\n    while True:\n        pass\n"
+    answers["autograd_gradients"] = "def autograd_gradients(X, Y, W, b):\n    import os\n    os._exit(0)\n"
+    notebook = submission(tmp_path / "beto.ipynb", answers, extra=[("setup", "while True:\n    pass\n")])
+    result = grade(notebook, tmp_path / "beto.json", "--check-timeout", "4", "--cell-timeout", "4")
+    by_name = {t["name"]: t for t in result["tests"]}
+    assert result["status"] == "graded"
+    assert by_name["test_make_regression_data"]["status"] == "timeout"
+    assert "se agotó el tiempo (4 s) en make_regression_data" in by_name["test_make_regression_data"]["output"]
+    assert by_name["test_autograd_gradients"]["status"] == "crashed"
+    assert "autograd_gradients" in by_name["test_autograd_gradients"]["output"]
+    assert result["score"] == 10 - 1 - 1
+
+
+@pytest.mark.parametrize("content, status, message", [
+    ("{not json", "invalid_submission", "no es un notebook válido"),
+    ('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}', "invalid_submission", "ninguna celda de pruebas"),
+    (None, "missing_submission", "no se entregó"),
+])
+def test_unusable_submissions_get_a_status_and_a_message(tmp_path, content, status, message):
+    """Do a broken, an emptied and a missing notebook each get their status, score 0 and a message?"""
+    notebook = tmp_path / f"{ASSIGNMENT}.ipynb"
+    if content is not None:
+        notebook.write_text(content)
+    result = grade(notebook, tmp_path / "out.json")
+    assert result["status"] == status and result["score"] == 0
+    assert message in result["output"]
+
+
+def test_several_notebooks_write_one_file_per_student(tmp_path, reference_answers):
+    """Given submitted/<student>/<assignment>/<assignment>.ipynb, is each result named after its student?"""
+    for student in ("ana", "beto"):
+        submission(tmp_path / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", reference_answers)
+    notebooks = sorted((tmp_path / "submitted").glob(f"*/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"))
+    process = run(sys.executable, "-m", "autograder", "grade", "--assignment", ASSIGNMENT,
+                  "--results", str(tmp_path / "results"), *map(str, notebooks), cwd=tmp_path)
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["ana.json", "beto.json"]
+    assert "ana" in process.stdout and "10/10" in process.stdout
