@@ -25,6 +25,8 @@ def run_probe(assignment, item, ns, seed):
 def judge(assignment, item, result, seed):
     """Score fraction in [0, 1] and the Spanish message for a probe ``result``."""
     name = assignments.check_name(item)
+    if not isinstance(result, dict) or not ({"ok", "error"} & set(result)):
+        return 0.0, f"{name}: la prueba no devolvió un resultado válido"
     if "error" in result:
         return 0.0, str(result["error"])
     try:

@@ -42,8 +42,7 @@ def call(ns, name, *args, **kwargs):
     except BaseException as exc:  # SystemExit and friends, too: never let them end a probe
         if isinstance(exc, KeyboardInterrupt):
             raise
-        text = str(exc)[:MAX_MESSAGE]
-        raise StudentError(f"{name} lanzó {type(exc).__name__}: {text}") from None
+        raise StudentError(f"{name} lanzó {type(exc).__name__}: {exc}"[:MAX_MESSAGE]) from None
 
 
 def source_of(ns, name):
@@ -94,8 +93,14 @@ def recording(ns, name, caller):
     original = student_function(ns, name)
     calls = []
 
+    signature = inspect.signature(original)
+
     def recorder(*args, **kwargs):
-        arguments = [describe(arg) for arg in args] + [describe(v) for v in kwargs.values()]
+        try:
+            values = signature.bind(*args, **kwargs).arguments.values()
+        except TypeError:
+            values = [*args, *kwargs.values()]
+        arguments = [describe(value) for value in values]
         try:
             result = original(*args, **kwargs)
         except NotImplementedError:
@@ -108,3 +113,26 @@ def recording(ns, name, caller):
         yield calls
     finally:
         ns[name] = original
+
+
+@contextmanager
+def counting_backward_passes():
+    """Count the autograd engine's backward passes while the block runs.
+
+    ``Tensor.backward``, ``torch.autograd.grad`` and ``torch.func`` all reach
+    the engine through ``torch.autograd._engine_run_backward``.  Yields a
+    one-element list holding the count.
+    """
+    import torch.autograd as autograd
+
+    original, count = autograd._engine_run_backward, [0]
+
+    def counted(*args, **kwargs):
+        count[0] += 1
+        return original(*args, **kwargs)
+
+    autograd._engine_run_backward = counted
+    try:
+        yield count
+    finally:
+        autograd._engine_run_backward = original

@@ -12,7 +12,7 @@ from autograder.probes.regresion_lineal import SHAPES, regression, tensors
 from solutions import regresion_lineal as ref
 
 # Names whose presence in mse_gradients means it uses autograd (contract rule).
-AUTOGRAD_NAMES = {"backward", "autograd", "requires_grad_", "enable_grad", "set_grad_enabled"}
+AUTOGRAD_NAMES = {"backward", "autograd", "requires_grad_", "enable_grad"}
 # Weight start 0.1·N(0,1): the sample std of 20 draws lies in [0.05, 0.16] with
 # probability > 1 - 1e-6; these bounds only catch a wrong scale (1, 0.01, zeros).
 START_STD = (0.03, 0.3)
@@ -67,7 +67,7 @@ def make_regression_data(data, seed):
 
 
 def linear_forward(data, seed):
-    for i, (shape, result) in enumerate(zip(SHAPES, data)):
+    for i, (shape, result) in enumerate(zip(SHAPES, data, strict=True)):
         n, d, K, dtype = shape
         case = tensors(seed + i, *shape)
         what = describe_case("linear_forward", *shape)
@@ -79,7 +79,7 @@ def linear_forward(data, seed):
 
 
 def mse_loss(data, seed):
-    for i, (shape, result) in enumerate(zip(SHAPES, data["cases"])):
+    for i, (shape, result) in enumerate(zip(SHAPES, data["cases"], strict=True)):
         n, d, K, dtype = shape
         case = as64(tensors(seed + i, *shape))
         what = f"mse_loss con Y_hat e Y de forma ({n}, {K}) en {dtype}"
@@ -126,7 +126,7 @@ def expect_gradients(result, case, shape, what):
 
 
 def mse_gradients(data, seed):
-    for i, (shape, result) in enumerate(zip(SHAPES, data["cases"])):
+    for i, (shape, result) in enumerate(zip(SHAPES, data["cases"], strict=True)):
         case = tensors(seed + i, *shape)
         what = describe_case("mse_gradients", *shape)
         got_W, got_b = expect_gradients(result["grads"], case, shape, what)
@@ -136,6 +136,9 @@ def mse_gradients(data, seed):
             loss_W = lambda W: ref.mse_loss(ref.linear_forward(c["X"], torch.from_numpy(W), c["b"]), c["Y"]).item()
             expect_close(got_W, numerical_gradient(loss_W, c["W"].numpy()),
                          f"{what}, dW frente a diferencias finitas", 1e-6)
+    if data["backward_passes"]:
+        fail("mse_gradients: debe calcular el gradiente a mano, sin autograd "
+             f"(ejecutó {data['backward_passes']} pasadas hacia atrás de autograd)")
     if data["source"] is None:
         fail("mse_gradients: no se pudo leer su código fuente; defínela con def en su celda")
     used = autograd_names(data["source"])
@@ -144,10 +147,12 @@ def mse_gradients(data, seed):
 
 
 def autograd_gradients(data, seed):
-    for i, (shape, result) in enumerate(zip(SHAPES, data)):
+    for i, (shape, result) in enumerate(zip(SHAPES, data, strict=True)):
         what = describe_case("autograd_gradients", *shape)
         expect_gradients(result["grads"], tensors(seed + i, *shape), shape, what)
         expect_intact(result, what)
+        if not result["backward_passes"]:
+            fail(f"{what}: debe obtener el gradiente con autograd (backward o torch.autograd.grad)")
         if not result["flags_kept"]:
             fail(f"{what}: cambió requires_grad de los tensores recibidos; trabaja sobre copias (.detach().clone())")
         if not result["grad_none"]:
@@ -202,6 +207,7 @@ def expect_seeded(name, runs, d, K, epochs):
     first = expect_training_result(runs["result"], name, d, K, epochs)
     again = expect_training_result(runs["again"], name, d, K, epochs)
     other = expect_training_result(runs["other"], name, d, K, epochs)
+    expect_training_result(runs["float64"], f"{name} con X e Y en float64", d, K, epochs, dtype="float64")
     if not (np.array_equal(first[0], again[0]) and np.array_equal(first[1], again[1])):
         fail(f"{name}: con la misma seed debe devolver lo mismo, sea cual sea el estado global "
              "de random, numpy y torch")

@@ -1,7 +1,8 @@
 """Probes for 01_regresion_lineal, and the hidden inputs its judges regenerate."""
 import torch
 
-from autograder.probing import call, clone, intact, recording, scramble_global_rngs, source_of
+from autograder.probing import (call, clone, counting_backward_passes, intact, recording,
+                                scramble_global_rngs, source_of)
 from autograder.wire import describe
 
 # (n, d, K, dtype): K = 1 and K > 1, d = 1, float32 and float64.
@@ -68,13 +69,13 @@ def mse_loss(ns, seed):
 
 def mse_gradients(ns, seed):
     results = []
-    with torch.no_grad():
+    with torch.no_grad(), counting_backward_passes() as backward_passes:
         for i, shape in enumerate(SHAPES):
             case = tensors(seed + i, *shape)
             passed = clone(case)
             grads = call(ns, "mse_gradients", passed["X"], passed["Y"], passed["W"], passed["b"])
             results.append({"grads": describe(grads), "intact": intact(case, passed)})
-    return {"cases": results, "source": source_of(ns, "mse_gradients")}
+    return {"cases": results, "source": source_of(ns, "mse_gradients"), "backward_passes": backward_passes[0]}
 
 
 def autograd_gradients(ns, seed):
@@ -86,8 +87,10 @@ def autograd_gradients(ns, seed):
         if leaves:
             passed["W"].requires_grad_(True)
             passed["b"].requires_grad_(True)
-        grads = call(ns, "autograd_gradients", passed["X"], passed["Y"], passed["W"], passed["b"])
+        with counting_backward_passes() as backward_passes:
+            grads = call(ns, "autograd_gradients", passed["X"], passed["Y"], passed["W"], passed["b"])
         results.append({
+            "backward_passes": backward_passes[0],
             "grads": describe(grads),
             "intact": intact(case, {key: value.detach() for key, value in passed.items()}),
             "flags_kept": all(passed[key].requires_grad == leaves for key in ("W", "b"))
@@ -106,7 +109,8 @@ def _training_runs(ns, name, seed, data, **kwargs):
     again = describe(call(ns, name, data["X"].clone(), data["Y"].clone(), seed=seed, **kwargs))
     scramble_global_rngs(1)
     other = describe(call(ns, name, data["X"].clone(), data["Y"].clone(), seed=seed + 1, **kwargs))
-    return {"result": first, "calls": calls, "again": again, "other": other}
+    double = describe(call(ns, name, data["X"].double(), data["Y"].double(), seed=seed, **kwargs))
+    return {"result": first, "calls": calls, "again": again, "other": other, "float64": double}
 
 
 def train_gd(ns, seed):

@@ -1,0 +1,1 @@
+"""Known-wrong and correct-but-different submissions used to test the graders."""

@@ -1,0 +1,718 @@
+"""Student submissions for 01_regresion_lineal, one function redefined each.
+
+Each source is executed after the reference solution in the same namespace,
+as a notebook cell would be, so it replaces exactly one contract function and
+every other function stays the reference.
+
+``MUTANTS`` are realistic mistakes: each must lose the items in ``fails``
+with a message matching ``message``, may also lose ``may_fail`` (the items
+whose code, in the reference, calls the wrong function) and must keep full
+marks everywhere else.  ``ZEROS`` return zeros (or nothing) of the right
+shape and dtype: they show that no value check is satisfied trivially.
+``CORRECT_VARIANTS`` are correct implementations that differ from the
+reference and must keep full marks on every item.
+"""
+import textwrap
+from dataclasses import dataclass
+
+ITEMS = ("test_make_regression_data", "test_linear_forward", "test_mse_loss", "test_mse_gradients",
+         "test_autograd_gradients", "test_train_gd", "test_train_minibatch_sgd")
+
+# The items whose reference code calls each function (contract: train_* use the
+# student's mse_gradients; the reference also calls linear_forward and mse_loss).
+CALLERS = {
+    "make_regression_data": set(),
+    "linear_forward": {"test_mse_gradients", "test_autograd_gradients", "test_train_gd",
+                       "test_train_minibatch_sgd"},
+    "mse_loss": {"test_autograd_gradients", "test_train_gd", "test_train_minibatch_sgd"},
+    "mse_gradients": {"test_train_gd", "test_train_minibatch_sgd"},
+    "autograd_gradients": set(),
+    "train_gd": set(),
+    "train_minibatch_sgd": set(),
+}
+
+
+@dataclass(frozen=True)
+class Mutant:
+    source: str
+    fails: frozenset
+    may_fail: frozenset
+    message: str  # a regex that every message of a ``fails`` item must match
+
+
+def mutant(function, source, message, also_fails=()):
+    """A mistake in ``function``: it fails its own item, and may fail its callers'."""
+    fails = frozenset({f"test_{function}", *also_fails})
+    return Mutant(textwrap.dedent(source), fails, frozenset(CALLERS[function]) - fails,
+                  f"{function}.*(?:{message})" if message else function)
+
+
+MUTANTS = {
+    # -- make_regression_data ------------------------------------------------
+    "data_ignores_sigma": mutant("make_regression_data", """
+        def make_regression_data(n, d, K, sigma=0.1, seed=0):
+            g = torch.Generator().manual_seed(seed)
+            X = torch.randn(n, d, generator=g)
+            W_true = torch.randn(d, K, generator=g)
+            b_true = torch.randn(K, generator=g)
+            Y = X @ W_true + b_true + torch.randn(n, K, generator=g)
+            return X, Y, W_true, b_true
+        """, "sigma"),
+    "data_global_rng": mutant("make_regression_data", """
+        def make_regression_data(n, d, K, sigma=0.1, seed=0):
+            X = torch.randn(n, d)
+            W_true = torch.randn(d, K)
+            b_true = torch.randn(K)
+            Y = X @ W_true + b_true + sigma * torch.randn(n, K)
+            return X, Y, W_true, b_true
+        """, "misma seed"),
+    "data_uniform_X": mutant("make_regression_data", """
+        def make_regression_data(n, d, K, sigma=0.1, seed=0):
+            g = torch.Generator().manual_seed(seed)
+            X = torch.rand(n, d, generator=g)
+            W_true = torch.randn(d, K, generator=g)
+            b_true = torch.randn(K, generator=g)
+            Y = X @ W_true + b_true + sigma * torch.randn(n, K, generator=g)
+            return X, Y, W_true, b_true
+        """, r"X debe seguir N\(0, 1\)"),
+    "data_numpy_float64": mutant("make_regression_data", """
+        import numpy as np
+
+        def make_regression_data(n, d, K, sigma=0.1, seed=0):
+            rng = np.random.default_rng(seed)
+            X = torch.from_numpy(rng.standard_normal((n, d)))
+            W_true = torch.from_numpy(rng.standard_normal((d, K)))
+            b_true = torch.from_numpy(rng.standard_normal(K))
+            Y = X @ W_true + b_true + sigma * torch.from_numpy(rng.standard_normal((n, K)))
+            return X, Y, W_true, b_true
+        """, "dtype esperado float32, obtenido float64"),
+    # -- linear_forward -------------------------------------------------------
+    "forward_W_transposed": mutant("linear_forward", """
+        def linear_forward(X, W, b):
+            return X @ W.T + b
+        """, "lanzó RuntimeError"),
+    "forward_float64": mutant("linear_forward", """
+        def linear_forward(X, W, b):
+            return X.double() @ W.double() + b.double()
+        """, "dtype esperado float32, obtenido float64"),
+    "forward_no_bias": mutant("linear_forward", """
+        def linear_forward(X, W, b):
+            return X @ W
+        """, "error máximo"),
+    "forward_keeps_graph": mutant("linear_forward", """
+        def linear_forward(X, W, b):
+            return X @ W.requires_grad_(True) + b
+        """, "modificó sus argumentos|requires_grad|grafo"),
+    # -- mse_loss -------------------------------------------------------------
+    "loss_mean_over_all_entries": mutant("mse_loss", """
+        def mse_loss(Y_hat, Y):
+            return ((Y_hat - Y) ** 2).mean()
+        """, "media sobre las n·K"),
+    "loss_item": mutant("mse_loss", """
+        def mse_loss(Y_hat, Y):
+            return ((Y_hat - Y) ** 2).mean(dim=0).sum().item()
+        """, "se esperaba un torch.Tensor, se obtuvo float"),
+    "loss_mean_over_columns": mutant("mse_loss", """
+        def mse_loss(Y_hat, Y):
+            return ((Y_hat - Y) ** 2).sum(dim=0).mean()
+        """, "error máximo"),
+    "loss_no_square": mutant("mse_loss", """
+        def mse_loss(Y_hat, Y):
+            return (Y_hat - Y).abs().mean(dim=0).sum()
+        """, "error máximo"),
+    "loss_detached": mutant("mse_loss", """
+        def mse_loss(Y_hat, Y):
+            return ((Y_hat.detach() - Y) ** 2).mean(dim=0).sum()
+        """, "diferenciable"),
+    "loss_in_place": mutant("mse_loss", """
+        def mse_loss(Y_hat, Y):
+            Y -= Y_hat
+            return (Y ** 2).mean(dim=0).sum()
+        """, "modificó sus argumentos"),
+    "loss_shape_1": mutant("mse_loss", """
+        def mse_loss(Y_hat, Y):
+            return ((Y_hat - Y) ** 2).mean(dim=0).sum().reshape(1)
+        """, r"forma esperada \(\), obtenida \(1,\)"),
+    # -- mse_gradients --------------------------------------------------------
+    "grad_one_over_n": mutant("mse_gradients", """
+        def mse_gradients(X, Y, W, b):
+            n = X.shape[0]
+            residual = linear_forward(X, W, b) - Y
+            return (1 / n) * X.T @ residual, (1 / n) * residual.sum(dim=0)
+        """, "error máximo"),
+    "grad_sum_not_mean": mutant("mse_gradients", """
+        def mse_gradients(X, Y, W, b):
+            residual = linear_forward(X, W, b) - Y
+            return 2 * X.T @ residual, 2 * residual.sum(dim=0)
+        """, "error máximo"),
+    "grad_dW_transposed": mutant("mse_gradients", """
+        def mse_gradients(X, Y, W, b):
+            n = X.shape[0]
+            residual = linear_forward(X, W, b) - Y
+            return (2 / n) * (X.T @ residual).T, (2 / n) * residual.sum(dim=0)
+        """, r"dW: forma esperada"),
+    "grad_RT_X": mutant("mse_gradients", """
+        def mse_gradients(X, Y, W, b):
+            n = X.shape[0]
+            residual = linear_forward(X, W, b) - Y
+            return (2 / n) * residual.T @ X, (2 / n) * residual.sum(dim=0)
+        """, r"dW: forma esperada"),
+    "grad_wrong_sign": mutant("mse_gradients", """
+        def mse_gradients(X, Y, W, b):
+            n = X.shape[0]
+            residual = Y - linear_forward(X, W, b)
+            return (2 / n) * X.T @ residual, (2 / n) * residual.sum(dim=0)
+        """, "signo"),
+    "grad_db_keepdim": mutant("mse_gradients", """
+        def mse_gradients(X, Y, W, b):
+            n = X.shape[0]
+            residual = linear_forward(X, W, b) - Y
+            return (2 / n) * X.T @ residual, (2 / n) * residual.sum(dim=0, keepdim=True)
+        """, r"db: forma esperada"),
+    "grad_db_mean": mutant("mse_gradients", """
+        def mse_gradients(X, Y, W, b):
+            n = X.shape[0]
+            residual = linear_forward(X, W, b) - Y
+            return (2 / n) * X.T @ residual, (2 / n) * residual.mean(dim=0)
+        """, "db: error máximo"),
+    "grad_backward": mutant("mse_gradients", """
+        def mse_gradients(X, Y, W, b):
+            with torch.enable_grad():
+                W_ = W.detach().clone().requires_grad_(True)
+                b_ = b.detach().clone().requires_grad_(True)
+                loss = mse_loss(linear_forward(X, W_, b_), Y)
+                loss.backward()
+            return W_.grad, b_.grad
+        """, "sin autograd"),
+    "grad_autograd_grad": mutant("mse_gradients", """
+        def mse_gradients(X, Y, W, b):
+            with torch.set_grad_enabled(True):
+                W_ = W.detach().clone()
+                b_ = b.detach().clone()
+                W_.requires_grad = True
+                b_.requires_grad = True
+                loss = mse_loss(linear_forward(X, W_, b_), Y)
+                dW, db = torch.autograd.grad(loss, (W_, b_))
+            return dW, db
+        """, "sin autograd"),
+    "grad_torch_func": mutant("mse_gradients", """
+        from torch import func
+
+        def mse_gradients(X, Y, W, b):
+            loss = lambda W, b: mse_loss(linear_forward(X, W, b), Y)
+            return torch.func.grad(loss, argnums=(0, 1))(W, b)
+        """, "sin autograd"),
+    # Autograd reached from outside the function's own source.
+    "grad_torch_func_imported_outside": mutant("mse_gradients", """
+        from torch.func import grad as _grad
+
+        def mse_gradients(X, Y, W, b):
+            return _grad(lambda W, b: mse_loss(linear_forward(X, W, b), Y), argnums=(0, 1))(W, b)
+        """, "sin autograd"),
+    "grad_autograd_in_helper": mutant("mse_gradients", """
+        def _gradients(X, Y, W, b):
+            with torch.enable_grad():
+                W_ = W.detach().clone().requires_grad_(True)
+                b_ = b.detach().clone().requires_grad_(True)
+                return torch.autograd.grad(mse_loss(linear_forward(X, W_, b_), Y), (W_, b_))
+
+        def mse_gradients(X, Y, W, b):
+            return _gradients(X, Y, W, b)
+        """, "sin autograd"),
+    # -- autograd_gradients ---------------------------------------------------
+    "autograd_calls_mse_gradients": mutant("autograd_gradients", """
+        def autograd_gradients(X, Y, W, b):
+            return mse_gradients(X.detach(), Y.detach(), W.detach(), b.detach())
+        """, "autograd"),
+    "autograd_on_caller_tensors": mutant("autograd_gradients", """
+        def autograd_gradients(X, Y, W, b):
+            W.requires_grad_()
+            b.requires_grad_()
+            loss = mse_loss(linear_forward(X, W, b), Y)
+            loss.backward()
+            return W.grad.detach().clone(), b.grad.detach().clone()
+        """, r"requires_grad|\.grad"),
+    "autograd_leaves_grad": mutant("autograd_gradients", """
+        def autograd_gradients(X, Y, W, b):
+            if not W.requires_grad:
+                W = W.detach().clone().requires_grad_(True)
+                b = b.detach().clone().requires_grad_(True)
+            loss = mse_loss(linear_forward(X, W, b), Y)
+            loss.backward()
+            return W.grad.detach().clone(), b.grad.detach().clone()
+        """, r"\.grad"),
+    "autograd_create_graph": mutant("autograd_gradients", """
+        def autograd_gradients(X, Y, W, b):
+            W_ = W.detach().clone().requires_grad_(True)
+            b_ = b.detach().clone().requires_grad_(True)
+            loss = mse_loss(linear_forward(X, W_, b_), Y)
+            return torch.autograd.grad(loss, (W_, b_), create_graph=True)
+        """, "grafo"),
+    "autograd_wrong_sign": mutant("autograd_gradients", """
+        def autograd_gradients(X, Y, W, b):
+            W_ = W.detach().clone().requires_grad_(True)
+            b_ = b.detach().clone().requires_grad_(True)
+            loss = mse_loss(linear_forward(X, W_, b_), Y)
+            dW, db = torch.autograd.grad(-loss, (W_, b_))
+            return dW, db
+        """, "signo"),
+    # -- train_gd -------------------------------------------------------------
+    "gd_global_rng": mutant("train_gd", """
+        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
+            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], dtype=X.dtype)
+            b = torch.zeros(Y.shape[1], dtype=X.dtype)
+            losses = []
+            for _ in range(epochs):
+                dW, db = mse_gradients(X, Y, W, b)
+                W = W - lr * dW
+                b = b - lr * db
+                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
+            return W, b, losses
+        """, "misma seed"),
+    "gd_seed_ignored": mutant("train_gd", """
+        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
+            g = torch.Generator().manual_seed(0)
+            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
+            b = torch.zeros(Y.shape[1], dtype=X.dtype)
+            losses = []
+            for _ in range(epochs):
+                dW, db = mse_gradients(X, Y, W, b)
+                W = W - lr * dW
+                b = b - lr * db
+                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
+            return W, b, losses
+        """, "seeds distintas"),
+    "gd_loss_before_step": mutant("train_gd", """
+        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
+            g = torch.Generator().manual_seed(seed)
+            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
+            b = torch.zeros(Y.shape[1], dtype=X.dtype)
+            losses = []
+            for _ in range(epochs):
+                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
+                dW, db = mse_gradients(X, Y, W, b)
+                W = W - lr * dW
+                b = b - lr * db
+            return W, b, losses
+        """, r"losses\[i\]"),
+    "gd_start_std_1": mutant("train_gd", """
+        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
+            g = torch.Generator().manual_seed(seed)
+            W = torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
+            b = torch.zeros(Y.shape[1], dtype=X.dtype)
+            losses = []
+            for _ in range(epochs):
+                dW, db = mse_gradients(X, Y, W, b)
+                W = W - lr * dW
+                b = b - lr * db
+                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
+            return W, b, losses
+        """, r"0\.1·N\(0, 1\)"),
+    "gd_plus_gradient": mutant("train_gd", """
+        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
+            g = torch.Generator().manual_seed(seed)
+            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
+            b = torch.zeros(Y.shape[1], dtype=X.dtype)
+            losses = []
+            for _ in range(epochs):
+                dW, db = mse_gradients(X, Y, W, b)
+                W = W + lr * dW
+                b = b + lr * db
+                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
+            return W, b, losses
+        """, "W - lr·dW"),
+    "gd_losses_tensors": mutant("train_gd", """
+        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
+            g = torch.Generator().manual_seed(seed)
+            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
+            b = torch.zeros(Y.shape[1], dtype=X.dtype)
+            losses = []
+            for _ in range(epochs):
+                dW, db = mse_gradients(X, Y, W, b)
+                W = W - lr * dW
+                b = b - lr * db
+                losses.append(mse_loss(linear_forward(X, W, b), Y))
+            return W, b, losses
+        """, "se esperaba un float de Python"),
+    "gd_returns_leaves": mutant("train_gd", """
+        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
+            g = torch.Generator().manual_seed(seed)
+            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
+            b = torch.zeros(Y.shape[1], dtype=X.dtype)
+            losses = []
+            for _ in range(epochs):
+                dW, db = mse_gradients(X, Y, W, b)
+                W = W - lr * dW
+                b = b - lr * db
+                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
+            return W.requires_grad_(True), b.requires_grad_(True), losses
+        """, "requires_grad=True"),
+    "gd_float32_start": mutant("train_gd", """
+        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
+            g = torch.Generator().manual_seed(seed)
+            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g)
+            b = torch.zeros(Y.shape[1])
+            losses = []
+            for _ in range(epochs):
+                dW, db = mse_gradients(X, Y, W, b)
+                W = W - lr * dW
+                b = b - lr * db
+                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
+            return W, b, losses
+        """, "dtype|float64"),
+    "gd_uses_autograd_gradients": mutant("train_gd", """
+        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
+            g = torch.Generator().manual_seed(seed)
+            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
+            b = torch.zeros(Y.shape[1], dtype=X.dtype)
+            losses = []
+            for _ in range(epochs):
+                dW, db = autograd_gradients(X, Y, W, b)
+                W = W - lr * dW
+                b = b - lr * db
+                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
+            return W, b, losses
+        """, "llamar a mse_gradients una vez por época"),
+    "gd_one_epoch_too_many": mutant("train_gd", """
+        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
+            g = torch.Generator().manual_seed(seed)
+            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
+            b = torch.zeros(Y.shape[1], dtype=X.dtype)
+            losses = [mse_loss(linear_forward(X, W, b), Y).item()]
+            for _ in range(epochs):
+                dW, db = mse_gradients(X, Y, W, b)
+                W = W - lr * dW
+                b = b - lr * db
+                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
+            return W, b, losses
+        """, "se esperaban 4 elementos"),
+    # -- train_minibatch_sgd --------------------------------------------------
+    "sgd_drops_last_batch": mutant("train_minibatch_sgd", """
+        def train_minibatch_sgd(X, Y, lr=0.05, epochs=20, batch_size=32, seed=0):
+            g = torch.Generator().manual_seed(seed)
+            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
+            b = torch.zeros(Y.shape[1], dtype=X.dtype)
+            losses = []
+            for _ in range(epochs):
+                order = torch.randperm(X.shape[0], generator=g)
+                for start in range(0, X.shape[0] - batch_size + 1, batch_size):
+                    rows = order[start:start + batch_size]
+                    dW, db = mse_gradients(X[rows], Y[rows], W, b)
+                    W = W - lr * dW
+                    b = b - lr * db
+                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
+            return W, b, losses
+        """, "último"),
+    "sgd_never_shuffles": mutant("train_minibatch_sgd", """
+        def train_minibatch_sgd(X, Y, lr=0.05, epochs=20, batch_size=32, seed=0):
+            g = torch.Generator().manual_seed(seed)
+            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
+            b = torch.zeros(Y.shape[1], dtype=X.dtype)
+            losses = []
+            for _ in range(epochs):
+                for start in range(0, X.shape[0], batch_size):
+                    dW, db = mse_gradients(X[start:start + batch_size], Y[start:start + batch_size], W, b)
+                    W = W - lr * dW
+                    b = b - lr * db
+                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
+            return W, b, losses
+        """, "barajarse"),
+    "sgd_shuffles_once": mutant("train_minibatch_sgd", """
+        def train_minibatch_sgd(X, Y, lr=0.05, epochs=20, batch_size=32, seed=0):
+            g = torch.Generator().manual_seed(seed)
+            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
+            b = torch.zeros(Y.shape[1], dtype=X.dtype)
+            order = torch.randperm(X.shape[0], generator=g)
+            losses = []
+            for _ in range(epochs):
+                for start in range(0, X.shape[0], batch_size):
+                    rows = order[start:start + batch_size]
+                    dW, db = mse_gradients(X[rows], Y[rows], W, b)
+                    W = W - lr * dW
+                    b = b - lr * db
+                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
+            return W, b, losses
+        """, "barajarse de nuevo"),
+    "sgd_global_shuffle": mutant("train_minibatch_sgd", """
+        def train_minibatch_sgd(X, Y, lr=0.05, epochs=20, batch_size=32, seed=0):
+            g = torch.Generator().manual_seed(seed)
+            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
+            b = torch.zeros(Y.shape[1], dtype=X.dtype)
+            losses = []
+            for _ in range(epochs):
+                order = torch.randperm(X.shape[0])
+                for start in range(0, X.shape[0], batch_size):
+                    rows = order[start:start + batch_size]
+                    dW, db = mse_gradients(X[rows], Y[rows], W, b)
+                    W = W - lr * dW
+                    b = b - lr * db
+                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
+            return W, b, losses
+        """, "misma seed"),
+    "sgd_full_batch_steps": mutant("train_minibatch_sgd", """
+        def train_minibatch_sgd(X, Y, lr=0.05, epochs=20, batch_size=32, seed=0):
+            g = torch.Generator().manual_seed(seed)
+            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
+            b = torch.zeros(Y.shape[1], dtype=X.dtype)
+            losses = []
+            for _ in range(epochs):
+                order = torch.randperm(X.shape[0], generator=g)
+                for start in range(0, X.shape[0], batch_size):
+                    dW, db = mse_gradients(X, Y, W, b)
+                    W = W - lr * dW
+                    b = b - lr * db
+                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
+            return W, b, losses
+        """, "minilotes"),
+    "sgd_rows_of_X_only": mutant("train_minibatch_sgd", """
+        def train_minibatch_sgd(X, Y, lr=0.05, epochs=20, batch_size=32, seed=0):
+            g = torch.Generator().manual_seed(seed)
+            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
+            b = torch.zeros(Y.shape[1], dtype=X.dtype)
+            losses = []
+            for _ in range(epochs):
+                order = torch.randperm(X.shape[0], generator=g)
+                for start in range(0, X.shape[0], batch_size):
+                    rows = order[start:start + batch_size]
+                    dW, db = mse_gradients(X[rows], Y[start:start + batch_size], W, b)
+                    W = W - lr * dW
+                    b = b - lr * db
+                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
+            return W, b, losses
+        """, "filas de Y correspondientes"),
+    "sgd_float32_start": mutant("train_minibatch_sgd", """
+        def train_minibatch_sgd(X, Y, lr=0.05, epochs=20, batch_size=32, seed=0):
+            g = torch.Generator().manual_seed(seed)
+            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g)
+            b = torch.zeros(Y.shape[1])
+            losses = []
+            for _ in range(epochs):
+                order = torch.randperm(X.shape[0], generator=g)
+                for start in range(0, X.shape[0], batch_size):
+                    rows = order[start:start + batch_size]
+                    dW, db = mse_gradients(X[rows], Y[rows], W, b)
+                    W = W - lr * dW
+                    b = b - lr * db
+                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
+            return W, b, losses
+        """, "dtype|float64"),
+    "sgd_last_batch_loss": mutant("train_minibatch_sgd", """
+        def train_minibatch_sgd(X, Y, lr=0.05, epochs=20, batch_size=32, seed=0):
+            g = torch.Generator().manual_seed(seed)
+            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
+            b = torch.zeros(Y.shape[1], dtype=X.dtype)
+            losses = []
+            for _ in range(epochs):
+                order = torch.randperm(X.shape[0], generator=g)
+                for start in range(0, X.shape[0], batch_size):
+                    rows = order[start:start + batch_size]
+                    dW, db = mse_gradients(X[rows], Y[rows], W, b)
+                    W = W - lr * dW
+                    b = b - lr * db
+                losses.append(mse_loss(linear_forward(X[rows], W, b), Y[rows]).item())
+            return W, b, losses
+        """, r"losses\[i\]"),
+}
+
+
+# Zeros (or no work at all) of the right shape and dtype: each must fail its item.
+ZEROS = {
+    "zeros_make_regression_data": mutant("make_regression_data", """
+        def make_regression_data(n, d, K, sigma=0.1, seed=0):
+            return torch.zeros(n, d), torch.zeros(n, K), torch.zeros(d, K), torch.zeros(K)
+        """, ""),
+    "zeros_linear_forward": mutant("linear_forward", """
+        def linear_forward(X, W, b):
+            return torch.zeros(X.shape[0], W.shape[1], dtype=X.dtype)
+        """, ""),
+    "zeros_mse_loss": mutant("mse_loss", """
+        def mse_loss(Y_hat, Y):
+            return (0 * Y_hat).sum()
+        """, ""),
+    "zeros_mse_gradients": mutant("mse_gradients", """
+        def mse_gradients(X, Y, W, b):
+            return torch.zeros_like(W), torch.zeros_like(b)
+        """, ""),
+    "zeros_autograd_gradients": mutant("autograd_gradients", """
+        def autograd_gradients(X, Y, W, b):
+            return torch.zeros_like(W).detach(), torch.zeros_like(b).detach()
+        """, ""),
+    "zeros_train_gd": mutant("train_gd", """
+        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
+            d, K = X.shape[1], Y.shape[1]
+            return torch.zeros(d, K, dtype=X.dtype), torch.zeros(K, dtype=X.dtype), [0.0] * epochs
+        """, ""),
+    "zeros_train_minibatch_sgd": mutant("train_minibatch_sgd", """
+        def train_minibatch_sgd(X, Y, lr=0.05, epochs=20, batch_size=32, seed=0):
+            d, K = X.shape[1], Y.shape[1]
+            return torch.zeros(d, K, dtype=X.dtype), torch.zeros(K, dtype=X.dtype), [0.0] * epochs
+        """, ""),
+}
+
+
+CORRECT_VARIANTS = {name: textwrap.dedent(source) for name, source in {
+    "data_numpy_default_rng": """
+        import numpy as np
+
+        def make_regression_data(n, d, K, sigma=0.1, seed=0):
+            rng = np.random.default_rng(seed)
+            X = rng.standard_normal((n, d))
+            W_true = rng.standard_normal((d, K))
+            b_true = rng.standard_normal(K)
+            Y = X @ W_true + b_true + sigma * rng.standard_normal((n, K))
+            return tuple(torch.tensor(a, dtype=torch.float32) for a in (X, Y, W_true, b_true))
+        """,
+    "data_reseeds_global": """
+        def make_regression_data(n, d, K, sigma=0.1, seed=0):
+            torch.manual_seed(seed)
+            X = torch.randn(n, d)
+            W_true = torch.randn(d, K)
+            b_true = torch.randn(K)
+            noise = torch.normal(0.0, sigma, size=(n, K)) if sigma > 0 else torch.zeros(n, K)
+            return X, X @ W_true + b_true + noise, W_true, b_true
+        """,
+    "forward_addmm": """
+        def linear_forward(X, W, b):
+            return torch.addmm(b, X, W)
+        """,
+    "forward_matmul_add": """
+        def linear_forward(X, W, b):
+            return torch.matmul(X, W).add(b.unsqueeze(0))
+        """,
+    "loss_F_mse_sum": """
+        import torch.nn.functional as F
+
+        def mse_loss(Y_hat, Y):
+            return F.mse_loss(Y_hat, Y, reduction="sum") / Y.shape[0]
+        """,
+    "loss_sum_over_n": """
+        def mse_loss(Y_hat, Y):
+            n = Y.shape[0]
+            return torch.sum((Y_hat - Y) ** 2) / n
+        """,
+    "grad_einsum": """
+        def mse_gradients(X, Y, W, b):
+            n = X.shape[0]
+            residual = torch.einsum("nd,dk->nk", X, W) + b - Y
+            dW = 2 / n * torch.einsum("nd,nk->dk", X, residual)
+            db = 2 / n * torch.einsum("nk->k", residual)
+            return dW, db
+        """,
+    "grad_mentions_backward_in_comment": """
+        def mse_gradients(X, Y, W, b):
+            # Sin autograd: nada de backward() ni torch.autograd aquí.
+            \"\"\"Gradiente a mano (no uso autograd ni .backward()).\"\"\"
+            n = X.shape[0]
+            residual = X @ W + b - Y
+            return 2 * X.T @ residual / n, 2 * residual.mean(dim=0)
+        """,
+    "grad_set_grad_enabled_false": """
+        def mse_gradients(X, Y, W, b):
+            with torch.set_grad_enabled(False):
+                n = X.shape[0]
+                residual = X @ W + b - Y
+                return 2 / n * X.T @ residual, 2 / n * residual.sum(dim=0)
+        """,
+    "autograd_backward_on_copies": """
+        def autograd_gradients(X, Y, W, b):
+            W_ = W.detach().clone().requires_grad_(True)
+            b_ = b.detach().clone().requires_grad_(True)
+            mse_loss(linear_forward(X, W_, b_), Y).backward()
+            return W_.grad, b_.grad
+        """,
+    "autograd_torch_func_grad": """
+        def autograd_gradients(X, Y, W, b):
+            loss = lambda W, b: mse_loss(linear_forward(X, W, b), Y)
+            dW, db = torch.func.grad(loss, argnums=(0, 1))(W.detach(), b.detach())
+            return dW, db
+        """,
+    "gd_in_place": """
+        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
+            g = torch.Generator().manual_seed(seed)
+            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
+            b = torch.zeros(Y.shape[1], dtype=X.dtype)
+            losses = []
+            for _ in range(epochs):
+                dW, db = mse_gradients(X, Y, W, b)
+                W -= lr * dW
+                b -= lr * db
+                losses.append(float(mse_loss(linear_forward(X, W, b), Y)))
+            return W, b, losses
+        """,
+    "gd_keyword_arguments": """
+        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
+            g = torch.Generator().manual_seed(seed)
+            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
+            b = torch.zeros(Y.shape[1], dtype=X.dtype)
+            losses = []
+            for _ in range(epochs):
+                dW, db = mse_gradients(X, Y, b=b, W=W)
+                W, b = W - lr * dW, b - lr * db
+                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
+            return W, b, losses
+        """,
+    "gd_reseeds_global": """
+        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
+            torch.manual_seed(seed)
+            W = torch.randn(X.shape[1], Y.shape[1], dtype=X.dtype) * 0.1
+            b = torch.zeros(Y.shape[1], dtype=X.dtype)
+            losses = []
+            with torch.no_grad():
+                for epoch in range(epochs):
+                    dW, db = mse_gradients(X, Y, W, b)
+                    W = W - lr * dW
+                    b = b - lr * db
+                    losses.append(mse_loss(X @ W + b, Y).item())
+            return W, b, losses
+        """,
+    "sgd_numpy_permutation": """
+        import numpy as np
+
+        def train_minibatch_sgd(X, Y, lr=0.05, epochs=20, batch_size=32, seed=0):
+            rng = np.random.default_rng(seed)
+            n = X.shape[0]
+            W = 0.1 * torch.tensor(rng.standard_normal((X.shape[1], Y.shape[1])), dtype=X.dtype)
+            b = torch.zeros(Y.shape[1], dtype=X.dtype)
+            losses = []
+            for epoch in range(epochs):
+                perm = torch.from_numpy(rng.permutation(n))
+                for i in range(0, n, batch_size):
+                    idx = perm[i:i + batch_size]
+                    dW, db = mse_gradients(X[idx], Y[idx], W, b)
+                    W = W - lr * dW
+                    b = b - lr * db
+                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
+            return W, b, losses
+        """,
+    "sgd_generator_per_epoch": """
+        def train_minibatch_sgd(X, Y, lr=0.05, epochs=20, batch_size=32, seed=0):
+            g = torch.Generator().manual_seed(seed)
+            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
+            b = torch.zeros(Y.shape[1], dtype=X.dtype)
+            losses = []
+            for epoch in range(epochs):
+                order = torch.randperm(X.shape[0], generator=torch.Generator().manual_seed(1000 * seed + epoch))
+                for start in range(0, X.shape[0], batch_size):
+                    rows = order[start:start + batch_size]
+                    dW, db = mse_gradients(X[rows], Y[rows], W, b)
+                    W = W - lr * dW
+                    b = b - lr * db
+                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
+            return W, b, losses
+        """,
+    "sgd_split_in_place": """
+        def train_minibatch_sgd(X, Y, lr=0.05, epochs=20, batch_size=32, seed=0):
+            g = torch.Generator().manual_seed(seed)
+            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
+            b = torch.zeros(Y.shape[1], dtype=X.dtype)
+            shuffle = torch.Generator().manual_seed(seed + 12345)
+            losses = []
+            for _ in range(epochs):
+                for rows in torch.randperm(len(X), generator=shuffle).split(batch_size):
+                    dW, db = mse_gradients(X.index_select(0, rows), Y.index_select(0, rows), W, b)
+                    W -= lr * dW
+                    b -= lr * db
+                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
+            return W, b, losses
+        """,
+}.items()}

@@ -1,0 +1,212 @@
+"""Do the graders of 01_regresion_lineal tell right from wrong, and say why?
+
+Submissions are graded in-process, one namespace per submission: the
+reference solution runs first, then a mutant's cell redefines one function,
+as a student's notebook would.  Each item goes through the same probe →
+wire round trip → judge path as a hidden test cell.  Cells are compiled
+under a name registered in ``linecache``, as IPython does, so the graders can
+read a function's source.
+"""
+import ast
+import hashlib
+import inspect
+import linecache
+import re
+import warnings
+
+import pytest
+import torch
+
+from autograder import assignments, grading, kernel, wire
+from autograder.probing import preserved_global_rngs
+from autograder.seeds import item_seed
+from mutants.regresion_lineal import CALLERS, CORRECT_VARIANTS, ITEMS, MUTANTS, ZEROS
+from solutions import regresion_lineal as reference
+
+ASSIGNMENT = "01_regresion_lineal"
+REFERENCE = inspect.getsource(reference)
+MAX_MESSAGE = 300
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Grade with one torch thread: the inputs are tiny, and on a busy 2-CPU runner OpenMP's
+    spinning threads made this module 5× slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def function_of(item):
+    return assignments.check_name(item)
+
+
+def stub_source():
+    """The reference with every body replaced by its docstring and ``raise NotImplementedError()``."""
+    tree = ast.parse(REFERENCE)
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            docstring = node.body[:1] if ast.get_docstring(node) else []
+            node.body = docstring + [ast.parse("raise NotImplementedError()").body[0]]
+    return ast.unparse(tree)
+
+
+def cell(ns, source):
+    """Run ``source`` in ``ns`` as a notebook cell: its functions' source stays readable."""
+    filename = f"<celda {hashlib.sha1(source.encode()).hexdigest()[:12]}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), ns)
+
+
+def notebook(*sources):
+    ns = {"__name__": "__main__"}
+    for source in sources:
+        cell(ns, source)
+    return ns
+
+
+def grade(ns, directory):
+    """{item: (score, message)} for every item, through probe → wire → judge."""
+    scores = {}
+    for item in ITEMS:
+        seed = item_seed(ASSIGNMENT, item)
+        result = wire.roundtrip(grading.run_probe(ASSIGNMENT, item, ns, seed), directory)
+        scores[item] = grading.judge(ASSIGNMENT, item, result, seed)
+    assert_clean(scores)
+    return scores
+
+
+def assert_clean(scores):
+    """Messages are short and print no tensor or array (no reference values for hidden inputs)."""
+    for item, (score, message) in scores.items():
+        assert isinstance(message, str) and message, item
+        assert len(message) <= MAX_MESSAGE, f"{item}: message of {len(message)} characters: {message}"
+        assert "tensor(" not in message and "array(" not in message, f"{item}: {message}"
+
+
+def failures(scores):
+    return {item: message for item, (score, message) in scores.items() if score != 1}
+
+
+def assert_mutant_caught(mutant, scores):
+    for item in sorted(mutant.fails):
+        score, message = scores[item]
+        assert score == 0, f"{item} should fail, got {score}: {message}"
+        assert function_of(item) in message, message
+        assert re.search(mutant.message, message), f"{item}: {message!r} does not match {mutant.message!r}"
+    for item in sorted(set(ITEMS) - mutant.fails - mutant.may_fail):
+        assert scores[item][0] == 1, f"{item} should keep full marks: {scores[item][1]}"
+
+
+def test_reference_gets_full_marks(tmp_path):
+    """Does the reference get full marks on every item?"""
+    scores = grade(notebook(REFERENCE), tmp_path)
+    assert failures(scores) == {}
+    assert all(message == f"{function_of(item)}: correcto" for item, (_, message) in scores.items())
+
+
+def test_catalogue_covers_every_function():
+    """Does every contract function have mistakes, a zeros mutant and a stub item?"""
+    functions = {function_of(item) for item in ITEMS}
+    assert set(CALLERS) == functions
+    assert {function_of(item) for m in MUTANTS.values() for item in m.fails} == functions
+    assert {function_of(item) for m in ZEROS.values() for item in m.fails} == functions
+    for mutant in (*MUTANTS.values(), *ZEROS.values()):
+        assert mutant.fails and mutant.fails <= set(ITEMS) and mutant.may_fail <= set(ITEMS)
+        re.compile(mutant.message)
+
+
+@pytest.mark.parametrize("name", list(MUTANTS))
+def test_mutant_loses_its_items(name, tmp_path):
+    """Does each known mistake lose its items, with a message naming the function and the cause,
+    and keep full marks on the items that do not call it?"""
+    mutant = MUTANTS[name]
+    assert_mutant_caught(mutant, grade(notebook(REFERENCE, mutant.source), tmp_path))
+
+
+@pytest.mark.parametrize("name", list(ZEROS))
+def test_zeros_of_the_right_shape_fail(name, tmp_path):
+    """Does a function that returns zeros of the right shape and dtype fail its item?"""
+    mutant = ZEROS[name]
+    assert_mutant_caught(mutant, grade(notebook(REFERENCE, mutant.source), tmp_path))
+
+
+@pytest.mark.parametrize("name", list(CORRECT_VARIANTS))
+def test_correct_variant_gets_full_marks(name, tmp_path):
+    """Does a correct implementation that differs from the reference keep full marks on every item?"""
+    assert failures(grade(notebook(REFERENCE, CORRECT_VARIANTS[name]), tmp_path)) == {}
+
+
+def test_stub_scores_zero_with_a_clear_message(tmp_path):
+    """Does the release stub score 0 on every item, saying the function is not implemented?"""
+    scores = grade(notebook(stub_source()), tmp_path)
+    for item, (score, message) in scores.items():
+        assert score == 0, item
+        assert message.startswith(function_of(item)) and "no implementado" in message, message
+
+
+def test_missing_function_scores_zero(tmp_path):
+    """Does a notebook whose cells were never run score 0 on every item, with a message?"""
+    scores = grade(notebook(), tmp_path)
+    assert all(score == 0 and "no está definida" in message for score, message in scores.values())
+
+
+MALFORMED = {
+    "dict_of_nonsense": {"weird": 1},
+    "list_of_ints": [1, 2],
+    "none": None,
+    "string": "x",
+    "list_of_dicts": [{"weird": 1}] * 3,
+    "cases_not_a_list": {"cases": "abc", "differentiable": True, "grad": {}, "source": "def f(): pass"},
+    "tensor_with_text": [{"Y_hat": {"kind": "tensor", "type": "Tensor", "shape": [7, 1], "dtype": "float32",
+                                    "device": "cpu", "array": "zz", "requires_grad": False},
+                          "intact": True}] * 3,
+}
+
+
+@pytest.mark.parametrize("payload", list(MALFORMED))
+@pytest.mark.parametrize("item", ITEMS)
+def test_judge_survives_malformed_data(item, payload):
+    """Does a judge fed malformed probe data give 0 with a message instead of raising?"""
+    score, message = grading.judge(ASSIGNMENT, item, {"ok": MALFORMED[payload]}, item_seed(ASSIGNMENT, item))
+    assert score == 0 and message.startswith(function_of(item)), message
+
+
+@pytest.mark.parametrize("result", [[1], "x", None, {}])
+def test_judge_survives_a_malformed_result(result):
+    """Does judge give 0 when the whole probe result, not just its data, is malformed?"""
+    score, message = grading.judge(ASSIGNMENT, "test_linear_forward", result, 1)
+    assert score == 0 and message.startswith("linear_forward"), message
+
+
+@pytest.mark.parametrize("item", ["test_linear_forward", "test_mse_loss", "test_mse_gradients", "test_autograd_gradients"])
+def test_judge_refuses_fewer_cases_than_its_inputs(item):
+    """Does a judge give 0 when the probe data hold fewer cases than the hidden inputs it regenerates?"""
+    seed = item_seed(ASSIGNMENT, item)
+    data = grading.run_probe(ASSIGNMENT, item, notebook(REFERENCE), seed)["ok"]
+    for cases in (data, data.get("cases") if isinstance(data, dict) else None):
+        if isinstance(cases, list):
+            del cases[1:]
+    score, message = grading.judge(ASSIGNMENT, item, {"ok": data}, seed)
+    assert score == 0, message
+
+
+def test_reference_checks_write_nothing_to_stderr(capfd):
+    """Do the hidden test cells, run in the kernel on the reference, print ✓ and leave stderr empty?"""
+    ns = notebook(REFERENCE)
+    for item in ITEMS:
+        kernel.check(ASSIGNMENT, item, ns)
+    out, err = capfd.readouterr()
+    assert err == ""
+    assert out.count("✓") == len(ITEMS)
+
+
+def test_reference_raises_no_warnings_under_the_probes():
+    """Does the reference run every probe without a single warning (which a notebook shows on stderr)?"""
+    ns = notebook(REFERENCE)
+    probes = assignments.probes(ASSIGNMENT)
+    with warnings.catch_warnings(record=True) as caught, preserved_global_rngs():
+        warnings.simplefilter("always")
+        for item in ITEMS:
+            getattr(probes, function_of(item))(ns, item_seed(ASSIGNMENT, item))
+    assert [str(w.message) for w in caught] == []
