@@ -11,9 +11,15 @@ marks everywhere else.  ``ZEROS`` return zeros (or nothing) of the right
 shape and dtype: they show that no value check is satisfied trivially.
 ``CORRECT_VARIANTS`` are correct implementations that differ from the
 reference and must keep full marks on every item.
+
+A submission that is the reference with a small change is written as an
+``edit`` of the reference's source; only genuinely different code is spelt out.
 """
+import inspect
 import textwrap
 from dataclasses import dataclass
+
+from solutions import regresion_lineal as reference
 
 ITEMS = ("test_make_regression_data", "test_linear_forward", "test_mse_loss", "test_mse_gradients",
          "test_autograd_gradients", "test_train_gd", "test_train_minibatch_sgd")
@@ -40,41 +46,41 @@ class Mutant:
     message: str  # a regex that every message of a ``fails`` item must match
 
 
+def edit(function, *replacements):
+    """The reference source of ``function`` with each (old, new) text replaced once; old must occur once."""
+    source = inspect.getsource(getattr(reference, function))
+    for old, new in replacements:
+        assert source.count(old) == 1, (function, old)
+        source = source.replace(old, new)
+    return source
+
+
 def mutant(function, source, message, also_fails=()):
-    """A mistake in ``function``: it fails its own item, and may fail its callers'."""
+    """A mistake in ``function`` (a full source or an ``edit``): it fails its own item, and may
+    fail its callers'."""
     fails = frozenset({f"test_{function}", *also_fails})
     return Mutant(textwrap.dedent(source), fails, frozenset(CALLERS[function]) - fails,
                   f"{function}.*(?:{message})" if message else function)
 
 
+# Whole lines of the reference's train_gd / train_minibatch_sgd, and the edit that starts
+# both from float32 W and b whatever the dtype of X.
+LOSS = "        losses.append(mse_loss(linear_forward(X, W, b), Y).item())\n"
+ORDER = "        order = torch.randperm(X.shape[0], generator=g)\n"
+ROWS = "            rows = order[start:start + batch_size]\n"
+FLOAT32_START = (("generator=g, dtype=X.dtype)", "generator=g)"),
+                 ("zeros(Y.shape[1], dtype=X.dtype)", "zeros(Y.shape[1])"))
+
 MUTANTS = {
     # -- make_regression_data ------------------------------------------------
-    "data_ignores_sigma": mutant("make_regression_data", """
-        def make_regression_data(n, d, K, sigma=0.1, seed=0):
-            g = torch.Generator().manual_seed(seed)
-            X = torch.randn(n, d, generator=g)
-            W_true = torch.randn(d, K, generator=g)
-            b_true = torch.randn(K, generator=g)
-            Y = X @ W_true + b_true + torch.randn(n, K, generator=g)
-            return X, Y, W_true, b_true
-        """, "sigma"),
-    "data_global_rng": mutant("make_regression_data", """
-        def make_regression_data(n, d, K, sigma=0.1, seed=0):
-            X = torch.randn(n, d)
-            W_true = torch.randn(d, K)
-            b_true = torch.randn(K)
-            Y = X @ W_true + b_true + sigma * torch.randn(n, K)
-            return X, Y, W_true, b_true
-        """, "misma seed"),
-    "data_uniform_X": mutant("make_regression_data", """
-        def make_regression_data(n, d, K, sigma=0.1, seed=0):
-            g = torch.Generator().manual_seed(seed)
-            X = torch.rand(n, d, generator=g)
-            W_true = torch.randn(d, K, generator=g)
-            b_true = torch.randn(K, generator=g)
-            Y = X @ W_true + b_true + sigma * torch.randn(n, K, generator=g)
-            return X, Y, W_true, b_true
-        """, r"X debe seguir N\(0, 1\)"),
+    "data_ignores_sigma": mutant("make_regression_data", edit(
+        "make_regression_data", ("sigma * torch.randn(n, K", "torch.randn(n, K")), "sigma"),
+    "data_global_rng": mutant("make_regression_data", edit(
+        "make_regression_data", ("    g = torch.Generator().manual_seed(seed)\n", ""),
+        ("randn(n, d, generator=g)", "randn(n, d)"), ("randn(d, K, generator=g)", "randn(d, K)"),
+        ("randn(K, generator=g)", "randn(K)"), ("randn(n, K, generator=g)", "randn(n, K)")), "misma seed"),
+    "data_uniform_X": mutant("make_regression_data", edit(
+        "make_regression_data", ("X = torch.randn", "X = torch.rand")), r"X debe seguir N\(0, 1\)"),
     "data_numpy_float64": mutant("make_regression_data", """
         import numpy as np
 
@@ -87,94 +93,48 @@ MUTANTS = {
             return X, Y, W_true, b_true
         """, "dtype esperado float32, obtenido float64"),
     # -- linear_forward -------------------------------------------------------
-    "forward_W_transposed": mutant("linear_forward", """
-        def linear_forward(X, W, b):
-            return X @ W.T + b
-        """, "lanzó RuntimeError"),
-    "forward_float64": mutant("linear_forward", """
-        def linear_forward(X, W, b):
-            return X.double() @ W.double() + b.double()
-        """, "dtype esperado float32, obtenido float64"),
-    "forward_no_bias": mutant("linear_forward", """
-        def linear_forward(X, W, b):
-            return X @ W
-        """, "error máximo"),
-    "forward_keeps_graph": mutant("linear_forward", """
-        def linear_forward(X, W, b):
-            return X @ W.requires_grad_(True) + b
-        """, "modificó sus argumentos|requires_grad|grafo"),
+    "forward_W_transposed": mutant("linear_forward", edit(
+        "linear_forward", ("return X @ W + b", "return X @ W.T + b")), "lanzó RuntimeError"),
+    "forward_float64": mutant("linear_forward", edit(
+        "linear_forward", ("return X @ W + b", "return X.double() @ W.double() + b.double()")),
+        "dtype esperado float32, obtenido float64"),
+    "forward_no_bias": mutant("linear_forward", edit(
+        "linear_forward", ("return X @ W + b", "return X @ W")), "error máximo"),
+    "forward_keeps_graph": mutant("linear_forward", edit(
+        "linear_forward", ("return X @ W + b", "return X @ W.requires_grad_(True) + b")),
+        "modificó sus argumentos|requires_grad|grafo"),
     # -- mse_loss -------------------------------------------------------------
-    "loss_mean_over_all_entries": mutant("mse_loss", """
-        def mse_loss(Y_hat, Y):
-            return ((Y_hat - Y) ** 2).mean()
-        """, "media sobre las n·K"),
-    "loss_item": mutant("mse_loss", """
-        def mse_loss(Y_hat, Y):
-            return ((Y_hat - Y) ** 2).mean(dim=0).sum().item()
-        """, "se esperaba un torch.Tensor, se obtuvo float"),
-    "loss_mean_over_columns": mutant("mse_loss", """
-        def mse_loss(Y_hat, Y):
-            return ((Y_hat - Y) ** 2).sum(dim=0).mean()
-        """, "error máximo"),
-    "loss_no_square": mutant("mse_loss", """
-        def mse_loss(Y_hat, Y):
-            return (Y_hat - Y).abs().mean(dim=0).sum()
-        """, "error máximo"),
-    "loss_detached": mutant("mse_loss", """
-        def mse_loss(Y_hat, Y):
-            return ((Y_hat.detach() - Y) ** 2).mean(dim=0).sum()
-        """, "diferenciable"),
-    "loss_in_place": mutant("mse_loss", """
-        def mse_loss(Y_hat, Y):
-            Y -= Y_hat
-            return (Y ** 2).mean(dim=0).sum()
-        """, "modificó sus argumentos"),
-    "loss_shape_1": mutant("mse_loss", """
-        def mse_loss(Y_hat, Y):
-            return ((Y_hat - Y) ** 2).mean(dim=0).sum().reshape(1)
-        """, r"forma esperada \(\), obtenida \(1,\)"),
+    "loss_mean_over_all_entries": mutant("mse_loss", edit(
+        "mse_loss", (".mean(dim=0).sum()", ".mean()")), "media sobre las n·K"),
+    "loss_item": mutant("mse_loss", edit(
+        "mse_loss", (".sum()", ".sum().item()")), "se esperaba un torch.Tensor, se obtuvo float"),
+    "loss_mean_over_columns": mutant("mse_loss", edit(
+        "mse_loss", (".mean(dim=0).sum()", ".sum(dim=0).mean()")), "error máximo"),
+    "loss_no_square": mutant("mse_loss", edit(
+        "mse_loss", ("((Y_hat - Y) ** 2)", "(Y_hat - Y).abs()")), "error máximo"),
+    "loss_detached": mutant("mse_loss", edit(
+        "mse_loss", ("(Y_hat - Y)", "(Y_hat.detach() - Y)")), "diferenciable"),
+    "loss_in_place": mutant("mse_loss", edit(
+        "mse_loss", ("    return ((Y_hat - Y) ** 2)", "    Y -= Y_hat\n    return (Y ** 2)")),
+        "modificó sus argumentos"),
+    "loss_shape_1": mutant("mse_loss", edit(
+        "mse_loss", (".sum()", ".sum().reshape(1)")), r"forma esperada \(\), obtenida \(1,\)"),
     # -- mse_gradients --------------------------------------------------------
-    "grad_one_over_n": mutant("mse_gradients", """
-        def mse_gradients(X, Y, W, b):
-            n = X.shape[0]
-            residual = linear_forward(X, W, b) - Y
-            return (1 / n) * X.T @ residual, (1 / n) * residual.sum(dim=0)
-        """, "error máximo"),
-    "grad_sum_not_mean": mutant("mse_gradients", """
-        def mse_gradients(X, Y, W, b):
-            residual = linear_forward(X, W, b) - Y
-            return 2 * X.T @ residual, 2 * residual.sum(dim=0)
-        """, "error máximo"),
-    "grad_dW_transposed": mutant("mse_gradients", """
-        def mse_gradients(X, Y, W, b):
-            n = X.shape[0]
-            residual = linear_forward(X, W, b) - Y
-            return (2 / n) * (X.T @ residual).T, (2 / n) * residual.sum(dim=0)
-        """, r"dW: forma esperada"),
-    "grad_RT_X": mutant("mse_gradients", """
-        def mse_gradients(X, Y, W, b):
-            n = X.shape[0]
-            residual = linear_forward(X, W, b) - Y
-            return (2 / n) * residual.T @ X, (2 / n) * residual.sum(dim=0)
-        """, r"dW: forma esperada"),
-    "grad_wrong_sign": mutant("mse_gradients", """
-        def mse_gradients(X, Y, W, b):
-            n = X.shape[0]
-            residual = Y - linear_forward(X, W, b)
-            return (2 / n) * X.T @ residual, (2 / n) * residual.sum(dim=0)
-        """, "signo"),
-    "grad_db_keepdim": mutant("mse_gradients", """
-        def mse_gradients(X, Y, W, b):
-            n = X.shape[0]
-            residual = linear_forward(X, W, b) - Y
-            return (2 / n) * X.T @ residual, (2 / n) * residual.sum(dim=0, keepdim=True)
-        """, r"db: forma esperada"),
-    "grad_db_mean": mutant("mse_gradients", """
-        def mse_gradients(X, Y, W, b):
-            n = X.shape[0]
-            residual = linear_forward(X, W, b) - Y
-            return (2 / n) * X.T @ residual, (2 / n) * residual.mean(dim=0)
-        """, "db: error máximo"),
+    "grad_one_over_n": mutant("mse_gradients", edit(
+        "mse_gradients", ("dW = (2 / n)", "dW = (1 / n)"), ("db = (2 / n)", "db = (1 / n)")),
+        "error máximo"),
+    "grad_sum_not_mean": mutant("mse_gradients", edit(
+        "mse_gradients", ("dW = (2 / n)", "dW = 2"), ("db = (2 / n)", "db = 2")), "error máximo"),
+    "grad_dW_transposed": mutant("mse_gradients", edit(
+        "mse_gradients", ("* X.T @ residual", "* (X.T @ residual).T")), r"dW: forma esperada"),
+    "grad_RT_X": mutant("mse_gradients", edit(
+        "mse_gradients", ("X.T @ residual", "residual.T @ X")), r"dW: forma esperada"),
+    "grad_wrong_sign": mutant("mse_gradients", edit(
+        "mse_gradients", ("linear_forward(X, W, b) - Y", "Y - linear_forward(X, W, b)")), "signo"),
+    "grad_db_keepdim": mutant("mse_gradients", edit(
+        "mse_gradients", ("sum(dim=0)", "sum(dim=0, keepdim=True)")), r"db: forma esperada"),
+    "grad_db_mean": mutant("mse_gradients", edit(
+        "mse_gradients", ("residual.sum(dim=0)", "residual.mean(dim=0)")), "db: error máximo"),
     "grad_backward": mutant("mse_gradients", """
         def mse_gradients(X, Y, W, b):
             with torch.enable_grad():
@@ -241,277 +201,55 @@ MUTANTS = {
             loss.backward()
             return W.grad.detach().clone(), b.grad.detach().clone()
         """, r"\.grad"),
-    "autograd_create_graph": mutant("autograd_gradients", """
-        def autograd_gradients(X, Y, W, b):
-            W_ = W.detach().clone().requires_grad_(True)
-            b_ = b.detach().clone().requires_grad_(True)
-            loss = mse_loss(linear_forward(X, W_, b_), Y)
-            return torch.autograd.grad(loss, (W_, b_), create_graph=True)
-        """, "grafo"),
-    "autograd_wrong_sign": mutant("autograd_gradients", """
-        def autograd_gradients(X, Y, W, b):
-            W_ = W.detach().clone().requires_grad_(True)
-            b_ = b.detach().clone().requires_grad_(True)
-            loss = mse_loss(linear_forward(X, W_, b_), Y)
-            dW, db = torch.autograd.grad(-loss, (W_, b_))
-            return dW, db
-        """, "signo"),
+    "autograd_create_graph": mutant("autograd_gradients", edit(
+        "autograd_gradients", ("(W_leaf, b_leaf))", "(W_leaf, b_leaf), create_graph=True)")), "grafo"),
+    "autograd_wrong_sign": mutant("autograd_gradients", edit(
+        "autograd_gradients", ("grad(loss,", "grad(-loss,")), "signo"),
     # -- train_gd -------------------------------------------------------------
-    "gd_global_rng": mutant("train_gd", """
-        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
-            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], dtype=X.dtype)
-            b = torch.zeros(Y.shape[1], dtype=X.dtype)
-            losses = []
-            for _ in range(epochs):
-                dW, db = mse_gradients(X, Y, W, b)
-                W = W - lr * dW
-                b = b - lr * db
-                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
-            return W, b, losses
-        """, "misma seed"),
-    "gd_seed_ignored": mutant("train_gd", """
-        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
-            g = torch.Generator().manual_seed(0)
-            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
-            b = torch.zeros(Y.shape[1], dtype=X.dtype)
-            losses = []
-            for _ in range(epochs):
-                dW, db = mse_gradients(X, Y, W, b)
-                W = W - lr * dW
-                b = b - lr * db
-                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
-            return W, b, losses
-        """, "seeds distintas"),
-    "gd_loss_before_step": mutant("train_gd", """
-        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
-            g = torch.Generator().manual_seed(seed)
-            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
-            b = torch.zeros(Y.shape[1], dtype=X.dtype)
-            losses = []
-            for _ in range(epochs):
-                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
-                dW, db = mse_gradients(X, Y, W, b)
-                W = W - lr * dW
-                b = b - lr * db
-            return W, b, losses
-        """, r"losses\[i\]"),
-    "gd_start_std_1": mutant("train_gd", """
-        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
-            g = torch.Generator().manual_seed(seed)
-            W = torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
-            b = torch.zeros(Y.shape[1], dtype=X.dtype)
-            losses = []
-            for _ in range(epochs):
-                dW, db = mse_gradients(X, Y, W, b)
-                W = W - lr * dW
-                b = b - lr * db
-                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
-            return W, b, losses
-        """, r"0\.1·N\(0, 1\)"),
-    "gd_plus_gradient": mutant("train_gd", """
-        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
-            g = torch.Generator().manual_seed(seed)
-            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
-            b = torch.zeros(Y.shape[1], dtype=X.dtype)
-            losses = []
-            for _ in range(epochs):
-                dW, db = mse_gradients(X, Y, W, b)
-                W = W + lr * dW
-                b = b + lr * db
-                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
-            return W, b, losses
-        """, "W - lr·dW"),
-    "gd_losses_tensors": mutant("train_gd", """
-        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
-            g = torch.Generator().manual_seed(seed)
-            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
-            b = torch.zeros(Y.shape[1], dtype=X.dtype)
-            losses = []
-            for _ in range(epochs):
-                dW, db = mse_gradients(X, Y, W, b)
-                W = W - lr * dW
-                b = b - lr * db
-                losses.append(mse_loss(linear_forward(X, W, b), Y))
-            return W, b, losses
-        """, "se esperaba un float de Python"),
-    "gd_returns_leaves": mutant("train_gd", """
-        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
-            g = torch.Generator().manual_seed(seed)
-            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
-            b = torch.zeros(Y.shape[1], dtype=X.dtype)
-            losses = []
-            for _ in range(epochs):
-                dW, db = mse_gradients(X, Y, W, b)
-                W = W - lr * dW
-                b = b - lr * db
-                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
-            return W.requires_grad_(True), b.requires_grad_(True), losses
-        """, "requires_grad=True"),
-    "gd_float32_start": mutant("train_gd", """
-        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
-            g = torch.Generator().manual_seed(seed)
-            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g)
-            b = torch.zeros(Y.shape[1])
-            losses = []
-            for _ in range(epochs):
-                dW, db = mse_gradients(X, Y, W, b)
-                W = W - lr * dW
-                b = b - lr * db
-                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
-            return W, b, losses
-        """, "dtype|float64"),
-    "gd_uses_autograd_gradients": mutant("train_gd", """
-        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
-            g = torch.Generator().manual_seed(seed)
-            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
-            b = torch.zeros(Y.shape[1], dtype=X.dtype)
-            losses = []
-            for _ in range(epochs):
-                dW, db = autograd_gradients(X, Y, W, b)
-                W = W - lr * dW
-                b = b - lr * db
-                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
-            return W, b, losses
-        """, "llamar a mse_gradients una vez por época"),
-    "gd_one_epoch_too_many": mutant("train_gd", """
-        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
-            g = torch.Generator().manual_seed(seed)
-            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
-            b = torch.zeros(Y.shape[1], dtype=X.dtype)
-            losses = [mse_loss(linear_forward(X, W, b), Y).item()]
-            for _ in range(epochs):
-                dW, db = mse_gradients(X, Y, W, b)
-                W = W - lr * dW
-                b = b - lr * db
-                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
-            return W, b, losses
-        """, "se esperaban 4 elementos"),
+    "gd_global_rng": mutant("train_gd", edit(
+        "train_gd", ("    g = torch.Generator().manual_seed(seed)\n", ""), ("generator=g, ", "")),
+        "misma seed"),
+    "gd_seed_ignored": mutant("train_gd", edit(
+        "train_gd", ("manual_seed(seed)", "manual_seed(0)")), "seeds distintas"),
+    "gd_loss_before_step": mutant("train_gd", edit(
+        "train_gd", (LOSS, ""), ("range(epochs):\n", "range(epochs):\n" + LOSS)), r"losses\[i\]"),
+    "gd_start_std_1": mutant("train_gd", edit(
+        "train_gd", ("W = 0.1 * torch", "W = torch")), r"0\.1·N\(0, 1\)"),
+    "gd_plus_gradient": mutant("train_gd", edit(
+        "train_gd", ("W = W - lr", "W = W + lr"), ("b = b - lr", "b = b + lr")), "W - lr·dW"),
+    "gd_losses_tensors": mutant("train_gd", edit(
+        "train_gd", (".item())", ")")), "se esperaba un float de Python"),
+    "gd_returns_leaves": mutant("train_gd", edit(
+        "train_gd", ("return W, b,", "return W.requires_grad_(True), b.requires_grad_(True),")),
+        "requires_grad=True"),
+    "gd_float32_start": mutant("train_gd", edit("train_gd", *FLOAT32_START), "dtype|float64"),
+    "gd_uses_autograd_gradients": mutant("train_gd", edit(
+        "train_gd", ("= mse_gradients(", "= autograd_gradients(")),
+        "llamar a mse_gradients una vez por época"),
+    "gd_one_epoch_too_many": mutant("train_gd", edit(
+        "train_gd", ("losses = []", "losses = [mse_loss(linear_forward(X, W, b), Y).item()]")),
+        "se esperaban 4 elementos"),
     # -- train_minibatch_sgd --------------------------------------------------
-    "sgd_drops_last_batch": mutant("train_minibatch_sgd", """
-        def train_minibatch_sgd(X, Y, lr=0.05, epochs=20, batch_size=32, seed=0):
-            g = torch.Generator().manual_seed(seed)
-            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
-            b = torch.zeros(Y.shape[1], dtype=X.dtype)
-            losses = []
-            for _ in range(epochs):
-                order = torch.randperm(X.shape[0], generator=g)
-                for start in range(0, X.shape[0] - batch_size + 1, batch_size):
-                    rows = order[start:start + batch_size]
-                    dW, db = mse_gradients(X[rows], Y[rows], W, b)
-                    W = W - lr * dW
-                    b = b - lr * db
-                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
-            return W, b, losses
-        """, "último"),
-    "sgd_never_shuffles": mutant("train_minibatch_sgd", """
-        def train_minibatch_sgd(X, Y, lr=0.05, epochs=20, batch_size=32, seed=0):
-            g = torch.Generator().manual_seed(seed)
-            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
-            b = torch.zeros(Y.shape[1], dtype=X.dtype)
-            losses = []
-            for _ in range(epochs):
-                for start in range(0, X.shape[0], batch_size):
-                    dW, db = mse_gradients(X[start:start + batch_size], Y[start:start + batch_size], W, b)
-                    W = W - lr * dW
-                    b = b - lr * db
-                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
-            return W, b, losses
-        """, "barajarse"),
-    "sgd_shuffles_once": mutant("train_minibatch_sgd", """
-        def train_minibatch_sgd(X, Y, lr=0.05, epochs=20, batch_size=32, seed=0):
-            g = torch.Generator().manual_seed(seed)
-            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
-            b = torch.zeros(Y.shape[1], dtype=X.dtype)
-            order = torch.randperm(X.shape[0], generator=g)
-            losses = []
-            for _ in range(epochs):
-                for start in range(0, X.shape[0], batch_size):
-                    rows = order[start:start + batch_size]
-                    dW, db = mse_gradients(X[rows], Y[rows], W, b)
-                    W = W - lr * dW
-                    b = b - lr * db
-                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
-            return W, b, losses
-        """, "barajarse de nuevo"),
-    "sgd_global_shuffle": mutant("train_minibatch_sgd", """
-        def train_minibatch_sgd(X, Y, lr=0.05, epochs=20, batch_size=32, seed=0):
-            g = torch.Generator().manual_seed(seed)
-            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
-            b = torch.zeros(Y.shape[1], dtype=X.dtype)
-            losses = []
-            for _ in range(epochs):
-                order = torch.randperm(X.shape[0])
-                for start in range(0, X.shape[0], batch_size):
-                    rows = order[start:start + batch_size]
-                    dW, db = mse_gradients(X[rows], Y[rows], W, b)
-                    W = W - lr * dW
-                    b = b - lr * db
-                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
-            return W, b, losses
-        """, "misma seed"),
-    "sgd_full_batch_steps": mutant("train_minibatch_sgd", """
-        def train_minibatch_sgd(X, Y, lr=0.05, epochs=20, batch_size=32, seed=0):
-            g = torch.Generator().manual_seed(seed)
-            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
-            b = torch.zeros(Y.shape[1], dtype=X.dtype)
-            losses = []
-            for _ in range(epochs):
-                order = torch.randperm(X.shape[0], generator=g)
-                for start in range(0, X.shape[0], batch_size):
-                    dW, db = mse_gradients(X, Y, W, b)
-                    W = W - lr * dW
-                    b = b - lr * db
-                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
-            return W, b, losses
-        """, "minilotes"),
-    "sgd_rows_of_X_only": mutant("train_minibatch_sgd", """
-        def train_minibatch_sgd(X, Y, lr=0.05, epochs=20, batch_size=32, seed=0):
-            g = torch.Generator().manual_seed(seed)
-            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
-            b = torch.zeros(Y.shape[1], dtype=X.dtype)
-            losses = []
-            for _ in range(epochs):
-                order = torch.randperm(X.shape[0], generator=g)
-                for start in range(0, X.shape[0], batch_size):
-                    rows = order[start:start + batch_size]
-                    dW, db = mse_gradients(X[rows], Y[start:start + batch_size], W, b)
-                    W = W - lr * dW
-                    b = b - lr * db
-                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
-            return W, b, losses
-        """, "filas de Y correspondientes"),
-    "sgd_float32_start": mutant("train_minibatch_sgd", """
-        def train_minibatch_sgd(X, Y, lr=0.05, epochs=20, batch_size=32, seed=0):
-            g = torch.Generator().manual_seed(seed)
-            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g)
-            b = torch.zeros(Y.shape[1])
-            losses = []
-            for _ in range(epochs):
-                order = torch.randperm(X.shape[0], generator=g)
-                for start in range(0, X.shape[0], batch_size):
-                    rows = order[start:start + batch_size]
-                    dW, db = mse_gradients(X[rows], Y[rows], W, b)
-                    W = W - lr * dW
-                    b = b - lr * db
-                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
-            return W, b, losses
-        """, "dtype|float64"),
-    "sgd_last_batch_loss": mutant("train_minibatch_sgd", """
-        def train_minibatch_sgd(X, Y, lr=0.05, epochs=20, batch_size=32, seed=0):
-            g = torch.Generator().manual_seed(seed)
-            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
-            b = torch.zeros(Y.shape[1], dtype=X.dtype)
-            losses = []
-            for _ in range(epochs):
-                order = torch.randperm(X.shape[0], generator=g)
-                for start in range(0, X.shape[0], batch_size):
-                    rows = order[start:start + batch_size]
-                    dW, db = mse_gradients(X[rows], Y[rows], W, b)
-                    W = W - lr * dW
-                    b = b - lr * db
-                losses.append(mse_loss(linear_forward(X[rows], W, b), Y[rows]).item())
-            return W, b, losses
-        """, r"losses\[i\]"),
+    "sgd_drops_last_batch": mutant("train_minibatch_sgd", edit(
+        "train_minibatch_sgd", ("X.shape[0], batch_size)", "X.shape[0] - batch_size + 1, batch_size)")),
+        "último"),
+    "sgd_never_shuffles": mutant("train_minibatch_sgd", edit(
+        "train_minibatch_sgd", (ORDER, ""), (ROWS, ""),
+        ("X[rows], Y[rows]", "X[start:start + batch_size], Y[start:start + batch_size]")), "barajarse"),
+    "sgd_shuffles_once": mutant("train_minibatch_sgd", edit(
+        "train_minibatch_sgd", (ORDER, ""), ("    losses = []\n", ORDER[4:] + "    losses = []\n")),
+        "barajarse de nuevo"),
+    "sgd_global_shuffle": mutant("train_minibatch_sgd", edit(
+        "train_minibatch_sgd", ("randperm(X.shape[0], generator=g)", "randperm(X.shape[0])")), "misma seed"),
+    "sgd_full_batch_steps": mutant("train_minibatch_sgd", edit(
+        "train_minibatch_sgd", (ROWS, ""), ("X[rows], Y[rows]", "X, Y")), "minilotes"),
+    "sgd_rows_of_X_only": mutant("train_minibatch_sgd", edit(
+        "train_minibatch_sgd", ("Y[rows]", "Y[start:start + batch_size]")), "filas de Y correspondientes"),
+    "sgd_float32_start": mutant("train_minibatch_sgd", edit("train_minibatch_sgd", *FLOAT32_START),
+                                "dtype|float64"),
+    "sgd_last_batch_loss": mutant("train_minibatch_sgd", edit(
+        "train_minibatch_sgd", ("linear_forward(X, W, b), Y)", "linear_forward(X[rows], W, b), Y[rows])")),
+        r"losses\[i\]"),
 }
 
 
@@ -626,31 +364,12 @@ CORRECT_VARIANTS = {name: textwrap.dedent(source) for name, source in {
             dW, db = torch.func.grad(loss, argnums=(0, 1))(W.detach(), b.detach())
             return dW, db
         """,
-    "gd_in_place": """
-        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
-            g = torch.Generator().manual_seed(seed)
-            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
-            b = torch.zeros(Y.shape[1], dtype=X.dtype)
-            losses = []
-            for _ in range(epochs):
-                dW, db = mse_gradients(X, Y, W, b)
-                W -= lr * dW
-                b -= lr * db
-                losses.append(float(mse_loss(linear_forward(X, W, b), Y)))
-            return W, b, losses
-        """,
-    "gd_keyword_arguments": """
-        def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
-            g = torch.Generator().manual_seed(seed)
-            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
-            b = torch.zeros(Y.shape[1], dtype=X.dtype)
-            losses = []
-            for _ in range(epochs):
-                dW, db = mse_gradients(X, Y, b=b, W=W)
-                W, b = W - lr * dW, b - lr * db
-                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
-            return W, b, losses
-        """,
+    "gd_in_place": edit(
+        "train_gd", ("W = W - lr", "W -= lr"), ("b = b - lr", "b -= lr"),
+        ("losses.append(", "losses.append(float("), (".item())", "))")),
+    "gd_keyword_arguments": edit(
+        "train_gd", ("mse_gradients(X, Y, W, b)", "mse_gradients(X, Y, b=b, W=W)"),
+        ("W = W - lr * dW\n        b = b - lr * db", "W, b = W - lr * dW, b - lr * db")),
     "gd_reseeds_global": """
         def train_gd(X, Y, lr=0.05, epochs=200, seed=0):
             torch.manual_seed(seed)
@@ -684,35 +403,15 @@ CORRECT_VARIANTS = {name: textwrap.dedent(source) for name, source in {
                 losses.append(mse_loss(linear_forward(X, W, b), Y).item())
             return W, b, losses
         """,
-    "sgd_generator_per_epoch": """
-        def train_minibatch_sgd(X, Y, lr=0.05, epochs=20, batch_size=32, seed=0):
-            g = torch.Generator().manual_seed(seed)
-            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
-            b = torch.zeros(Y.shape[1], dtype=X.dtype)
-            losses = []
-            for epoch in range(epochs):
-                order = torch.randperm(X.shape[0], generator=torch.Generator().manual_seed(1000 * seed + epoch))
-                for start in range(0, X.shape[0], batch_size):
-                    rows = order[start:start + batch_size]
-                    dW, db = mse_gradients(X[rows], Y[rows], W, b)
-                    W = W - lr * dW
-                    b = b - lr * db
-                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
-            return W, b, losses
-        """,
-    "sgd_split_in_place": """
-        def train_minibatch_sgd(X, Y, lr=0.05, epochs=20, batch_size=32, seed=0):
-            g = torch.Generator().manual_seed(seed)
-            W = 0.1 * torch.randn(X.shape[1], Y.shape[1], generator=g, dtype=X.dtype)
-            b = torch.zeros(Y.shape[1], dtype=X.dtype)
-            shuffle = torch.Generator().manual_seed(seed + 12345)
-            losses = []
-            for _ in range(epochs):
-                for rows in torch.randperm(len(X), generator=shuffle).split(batch_size):
-                    dW, db = mse_gradients(X.index_select(0, rows), Y.index_select(0, rows), W, b)
-                    W -= lr * dW
-                    b -= lr * db
-                losses.append(mse_loss(linear_forward(X, W, b), Y).item())
-            return W, b, losses
-        """,
+    "sgd_generator_per_epoch": edit(
+        "train_minibatch_sgd", ("for _ in", "for epoch in"),
+        ("randperm(X.shape[0], generator=g)",
+         "randperm(X.shape[0], generator=torch.Generator().manual_seed(1000 * seed + epoch))")),
+    "sgd_split_in_place": edit(
+        "train_minibatch_sgd",
+        ("    losses = []\n", "    shuffle = torch.Generator().manual_seed(seed + 12345)\n    losses = []\n"),
+        (ORDER + "        for start in range(0, X.shape[0], batch_size):\n" + ROWS,
+         "        for rows in torch.randperm(len(X), generator=shuffle).split(batch_size):\n"),
+        ("X[rows], Y[rows]", "X.index_select(0, rows), Y.index_select(0, rows)"),
+        ("W = W - lr", "W -= lr"), ("b = b - lr", "b -= lr")),
 }.items()}
