@@ -1,7 +1,6 @@
 # Course package tasks. Run from the repo root, which is the nbgrader course root.
 
-ASSIGNMENTS := 01_regresion_lineal
-DEMO_ASSIGNMENT := 01_regresion_lineal
+ASSIGNMENTS := $(notdir $(wildcard source/[0-9]*))
 
 VENV := .venv
 STAMP := $(VENV)/.installed
@@ -27,8 +26,8 @@ release: $(STAMP)
 	for a in $(ASSIGNMENTS); do $(WITH_VENV) nbgrader generate_assignment $$a --force || exit 1; done
 
 demo: $(STAMP) release
-	$(WITH_VENV) python -m autograder grade --assignment $(DEMO_ASSIGNMENT) \
-		--results demo/results demo/submitted/*/$(DEMO_ASSIGNMENT)/$(DEMO_ASSIGNMENT).ipynb
+	for a in $(ASSIGNMENTS); do $(WITH_VENV) python -m autograder grade --assignment $$a \
+		--results demo/results/$$a demo/submitted/*/$$a/$$a.ipynb || exit 1; done
 
 test: $(STAMP)
 	$(WITH_VENV) python -m pytest $(PYTEST_ARGS)

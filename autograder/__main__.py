@@ -16,10 +16,10 @@ def parser():
     top = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("grade", help="grade submitted notebooks; write results.json files")
-    grade.add_argument("--assignment", required=True, choices=sorted(assignments.ASSIGNMENTS))
+    grade.add_argument("--assignment", required=True, choices=assignments.known())
     grade.add_argument("--results", required=True, type=Path,
                        help="the results file (one notebook) or a folder receiving <student>.json")
-    grade.add_argument("--source", type=Path, default=assignments.REPO / "source",
+    grade.add_argument("--source", type=Path, default=assignments.SOURCE,
                        help="the course's source/ folder with the master notebooks (default: %(default)s)")
     grade.add_argument("--check-timeout", type=float, default=runner.Limits.check_timeout,
                        help="seconds per test cell (default: %(default)s)")

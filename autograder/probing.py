@@ -136,3 +136,23 @@ def counting_backward_passes():
         yield count
     finally:
         autograd._engine_run_backward = original
+
+
+def linear_calls(model, inputs):
+    """Run ``model(inputs)`` and record the ``nn.Linear`` layers in the order forward uses them.
+
+    Returns (output, layers): ``layers`` is a list of {"weight", "bias"}
+    descriptions, one per call.  Architecture is judged by behaviour: the
+    judge recomputes the output from these weights, whatever module types
+    (``nn.Sequential``, ``F.relu``, a hand-written forward) hold them.
+    """
+    calls = []
+    hooks = [module.register_forward_hook(lambda module, args, output: calls.append(module))
+             for module in model.modules() if isinstance(module, torch.nn.Linear)]
+    try:
+        output = model(inputs)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    layers = [{"weight": describe(layer.weight), "bias": describe(layer.bias)} for layer in calls]
+    return output, layers

@@ -168,7 +168,7 @@ def _test_result(item, function, outcome, limits, assignment):
     return ("passed" if score == 1 else "failed"), score, message
 
 
-def grade(assignment, submission_path, source=assignments.REPO / "source", limits=Limits()):
+def grade(assignment, submission_path, source=assignments.SOURCE, limits=Limits()):
     """Grade one submitted notebook; returns a Gradescope-schema results dict."""
     from autograder.results import submission_results
 

@@ -9,8 +9,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder import assignments
+
 REPO = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "01_regresion_lineal"
+ASSIGNMENTS = assignments.known()
 # nbgrader runs `alembic` from PATH: the interpreter's bin goes first.
 ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
 
@@ -32,13 +35,13 @@ def solution_source(module, name):
     return inspect.getsource(getattr(module, name))
 
 
-def submission(path, answers, extra=()):
-    """Write the release notebook with ``answers`` {function: source} in its answer cells.
+def submission(path, answers, extra=(), assignment=ASSIGNMENT):
+    """Write ``assignment``'s release notebook with ``answers`` {function: source} in its answer cells.
 
     ``extra`` is a list of (grade_id, source): a student-added code cell
     inserted right after the cell with that grade_id.
     """
-    notebook = nbformat.read(REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    notebook = nbformat.read(REPO / "release" / assignment / f"{assignment}.ipynb", as_version=4)
     cells = []
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")

@@ -1,101 +1,35 @@
 """Do the graders of 01_regresion_lineal tell right from wrong, and say why?
 
-Submissions are graded in-process, one namespace per submission: the
-reference solution runs first, then a mutant's cell redefines one function,
-as a student's notebook would.  Each item goes through the same probe →
-wire round trip → judge path as a hidden test cell.  Cells are compiled
-under a name registered in ``linecache``, as IPython does, so the graders can
-read a function's source.
+Submissions are graded in-process with ``harness``: the reference runs
+first, then a mutant's cell redefines one function, as a student's notebook
+would; each item goes through the same probe → wire → judge path as a hidden
+test cell.
 """
-import ast
-import hashlib
 import inspect
-import linecache
 import re
 import warnings
 
 import pytest
-import torch
 
-from autograder import assignments, grading, kernel, wire
+from autograder import assignments, grading, kernel
 from autograder.probing import preserved_global_rngs
 from autograder.seeds import item_seed
+from harness import assert_mutant_caught, failures, stub_source
+from harness import grade as grade_in
+from harness import namespace as notebook
 from mutants.regresion_lineal import CALLERS, CORRECT_VARIANTS, ITEMS, MUTANTS, ZEROS
 from solutions import regresion_lineal as reference
 
 ASSIGNMENT = "01_regresion_lineal"
 REFERENCE = inspect.getsource(reference)
-MAX_MESSAGE = 300
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Grade with one torch thread: the inputs are tiny, and on a busy 2-CPU runner OpenMP's
-    spinning threads made this module 5× slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def function_of(item):
     return assignments.check_name(item)
 
 
-def stub_source():
-    """The reference with every body replaced by its docstring and ``raise NotImplementedError()``."""
-    tree = ast.parse(REFERENCE)
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef):
-            docstring = node.body[:1] if ast.get_docstring(node) else []
-            node.body = docstring + [ast.parse("raise NotImplementedError()").body[0]]
-    return ast.unparse(tree)
-
-
-def cell(ns, source):
-    """Run ``source`` in ``ns`` as a notebook cell: its functions' source stays readable."""
-    filename = f"<celda {hashlib.sha1(source.encode()).hexdigest()[:12]}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(compile(source, filename, "exec"), ns)
-
-
-def notebook(*sources):
-    ns = {"__name__": "__main__"}
-    for source in sources:
-        cell(ns, source)
-    return ns
-
-
 def grade(ns, directory):
-    """{item: (score, message)} for every item, through probe → wire → judge."""
-    scores = {}
-    for item in ITEMS:
-        seed = item_seed(ASSIGNMENT, item)
-        result = wire.roundtrip(grading.run_probe(ASSIGNMENT, item, ns, seed), directory)
-        scores[item] = grading.judge(ASSIGNMENT, item, result, seed)
-    assert_clean(scores)
-    return scores
-
-
-def assert_clean(scores):
-    """Messages are short and print no tensor or array (no reference values for hidden inputs)."""
-    for item, (score, message) in scores.items():
-        assert isinstance(message, str) and message, item
-        assert len(message) <= MAX_MESSAGE, f"{item}: message of {len(message)} characters: {message}"
-        assert "tensor(" not in message and "array(" not in message, f"{item}: {message}"
-
-
-def failures(scores):
-    return {item: message for item, (score, message) in scores.items() if score != 1}
-
-
-def assert_mutant_caught(mutant, scores):
-    for item in sorted(mutant.fails):
-        score, message = scores[item]
-        assert score == 0, f"{item} should fail, got {score}: {message}"
-        assert function_of(item) in message, message
-        assert re.search(mutant.message, message), f"{item}: {message!r} does not match {mutant.message!r}"
-    for item in sorted(set(ITEMS) - mutant.fails - mutant.may_fail):
-        assert scores[item][0] == 1, f"{item} should keep full marks: {scores[item][1]}"
+    return grade_in(ASSIGNMENT, ns, directory)
 
 
 def test_reference_gets_full_marks(tmp_path):
@@ -139,7 +73,7 @@ def test_correct_variant_gets_full_marks(name, tmp_path):
 
 def test_stub_scores_zero_with_a_clear_message(tmp_path):
     """Does the release stub score 0 on every item, saying the function is not implemented?"""
-    scores = grade(notebook(stub_source()), tmp_path)
+    scores = grade(notebook(stub_source(REFERENCE)), tmp_path)
     for item, (score, message) in scores.items():
         assert score == 0, item
         assert message.startswith(function_of(item)) and "no implementado" in message, message

@@ -1,7 +1,9 @@
 """release/ is generated from source/ by nbgrader and must never drift."""
 import json
 
-from conftest import ASSIGNMENT, REPO, run
+import pytest
+
+from conftest import ASSIGNMENTS, REPO, run
 
 
 def normalised(path):
@@ -12,14 +14,15 @@ def normalised(path):
     return notebook
 
 
-def test_release_regenerates_without_drift(course):
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_regenerates_without_drift(course, assignment):
     """Does `nbgrader generate_assignment` on source/ reproduce the committed release/?"""
-    run("nbgrader", "generate_assignment", ASSIGNMENT, "--force", cwd=course)
-    generated = course / "release" / ASSIGNMENT
-    committed = REPO / "release" / ASSIGNMENT
+    run("nbgrader", "generate_assignment", assignment, "--force", cwd=course)
+    generated = course / "release" / assignment
+    committed = REPO / "release" / assignment
     assert sorted(p.name for p in generated.iterdir()) == sorted(p.name for p in committed.iterdir())
     for path in generated.glob("*.ipynb"):
-        assert normalised(path) == normalised(committed / path.name), f"release/{ASSIGNMENT}/{path.name} is stale: run `make release`"
+        assert normalised(path) == normalised(committed / path.name), f"release/{assignment}/{path.name} is stale: run `make release`"
 
 
 def test_release_has_no_solutions_or_hidden_tests():
