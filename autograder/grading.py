@@ -1,6 +1,8 @@
 """One check = probe (where the student's code lives) + judge (trusted)."""
 import warnings
 
+import torch
+
 from autograder import assignments
 from autograder.judging import CheckFailed
 from autograder.probing import StudentError, preserved_global_rngs
@@ -12,7 +14,9 @@ MALFORMED = (KeyError, TypeError, IndexError, ValueError, AttributeError)
 def run_probe(assignment, item, ns, seed):
     """Run the probe of ``item`` on namespace ``ns``: ``{"ok": data}`` or ``{"error": message}``."""
     probe = getattr(assignments.probes(assignment), assignments.check_name(item))
-    with warnings.catch_warnings(), preserved_global_rngs():
+    # A check starts from the same state whatever the notebook left: warnings
+    # silenced, global RNGs restored afterwards, gradients enabled.
+    with warnings.catch_warnings(), preserved_global_rngs(), torch.enable_grad():
         warnings.simplefilter("ignore")
         try:
             return {"ok": probe(ns, seed)}

@@ -6,6 +6,7 @@ every verdict is left to the judges.
 """
 import inspect
 import random
+import socket
 from contextlib import contextmanager
 
 import numpy as np
@@ -14,6 +15,14 @@ import torch
 from autograder.wire import describe
 
 MAX_MESSAGE = 300
+
+
+NO_NETWORK = "la red está desactivada durante la corrección"
+
+
+def network_error(exc):
+    """Whether ``exc`` comes from trying to reach the network."""
+    return isinstance(exc, (ConnectionError, socket.gaierror)) or type(exc).__name__ == "URLError"
 
 
 class StudentError(Exception):
@@ -42,6 +51,10 @@ def call(ns, name, *args, **kwargs):
     except BaseException as exc:  # SystemExit and friends, too: never let them end a probe
         if isinstance(exc, KeyboardInterrupt):
             raise
+        if isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc):
+            raise MemoryError(str(exc)) from None
+        if network_error(exc):
+            raise StudentError(f"{name}: {NO_NETWORK} ({type(exc).__name__})") from None
         raise StudentError(f"{name} lanzó {type(exc).__name__}: {exc}"[:MAX_MESSAGE]) from None
 
 

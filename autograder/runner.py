@@ -5,6 +5,7 @@ imports it.  Each step has a wall-clock timeout; a hung or crashed step is
 recorded, the child's whole process group is killed, and a new child resumes
 from the start with that step skipped, so one bad cell costs only itself.
 """
+import functools
 import json
 import os
 import resource
@@ -18,10 +19,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import assignments, grading, notebook, wire
+from autograder import assignments, grading, notebook, sandbox, wire
 from autograder.seeds import item_seed
 
-ISOLATION = "subprocess"
 MAX_OUTPUT = 2000
 
 
@@ -33,6 +33,7 @@ class Limits:
     memory_bytes: int = 6 * 2**30     # address space: torch alone maps about 1.5 GiB
     file_bytes: int = 256 * 2**20
     open_files: int = 256
+    processes: int = 256              # per uid, threads included; enforced only for non-root uids
 
 
 def _limit(limits):
@@ -43,14 +44,26 @@ def _limit(limits):
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
     return apply
 
 
-def _environment(home):
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8",
+@functools.cache
+def _matplotlib_cache():
+    """A matplotlib config folder with its font cache built once per grading process."""
+    folder = Path(tempfile.mkdtemp(prefix="pia-mpl-"))
+    subprocess.run([sys.executable, "-I", "-c", "import matplotlib.pyplot"], env={**os.environ, "MPLCONFIGDIR": str(folder)},
+                   capture_output=True, check=False)
+    return folder
+
+
+def _environment(work):
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work / "cwd"), "LANG": "C.UTF-8",
            "MPLBACKEND": "Agg", "NBGRADER_EXECUTION": "autograde", "PYTHONHASHSEED": "0",
-           "MPLCONFIGDIR": str(Path(tempfile.gettempdir()) / "pia-autograder-mpl")}
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+           "MPLCONFIGDIR": str(work / "matplotlib"),
+           # One thread per worker: parallel workers never oversubscribe the cores (ATTACKS E5).
+           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if name in os.environ:
             env[name] = os.environ[name]
     return env
@@ -71,11 +84,12 @@ def _run_once(assignment, steps, skip, limits, supporting, deadline):
         work = Path(tmp)
         cwd = work / "cwd"
         shutil.copytree(supporting, cwd, ignore=shutil.ignore_patterns("*.ipynb", ".*"))
+        shutil.copytree(_matplotlib_cache(), work / "matplotlib")  # a private copy: no cache poisoning
         (work / "plan.json").write_text(json.dumps({"assignment": assignment, "steps": steps, "skip": sorted(skip)}))
         read_end, write_end = os.pipe()
+        command = [sys.executable, "-I", "-m", "autograder.worker", str(work), str(write_end)]
         process = subprocess.Popen(
-            [sys.executable, "-I", "-m", "autograder.worker", str(work), str(write_end)],
-            pass_fds=(write_end,), cwd=cwd, env=_environment(cwd), stdin=subprocess.DEVNULL,
+            sandbox.wrap(command, work), pass_fds=(write_end,), cwd=cwd, env=_environment(work), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
             preexec_fn=_limit(limits))
         os.close(write_end)
@@ -160,7 +174,8 @@ def _test_result(item, function, outcome, limits, assignment):
             return "timeout", 0.0, f"se agotó el tiempo ({limits.check_timeout:g} s) en {function}"
         return "crashed", 0.0, f"el proceso terminó de forma inesperada durante la prueba de {function}"
     if outcome.get("error"):
-        return "failed", 0.0, f"{function}: falló la prueba visible de la celda {item}: {outcome['error']}"
+        status = "oom" if outcome.get("oom") else "failed"
+        return status, 0.0, f"{function}: falló la prueba visible de la celda {item}: {outcome['error']}"
     probe = outcome.get("probe", {})
     score, message = grading.judge(assignment, item, probe, item_seed(assignment, item))
     if probe.get("status") == "oom":
@@ -177,19 +192,19 @@ def grade(assignment, submission_path, source=assignments.SOURCE, limits=Limits(
     items = notebook.items(master)
     if not Path(submission_path).exists():
         return submission_results(assignment, items, "missing_submission",
-                                  f"no se entregó {Path(submission_path).name}", ISOLATION)
+                                  f"no se entregó {Path(submission_path).name}", sandbox.isolation())
     try:
         submission = notebook.read_submission(Path(submission_path))
         steps = notebook.plan(master, submission)
     except notebook.InvalidSubmission as exc:
-        return submission_results(assignment, items, "invalid_submission", str(exc), ISOLATION)
+        return submission_results(assignment, items, "invalid_submission", str(exc), sandbox.isolation())
     for step in steps:
         if step["kind"] == "test":
             step["seed"] = item_seed(assignment, step["item"])
     try:
         outcomes = execute(assignment, steps, limits, supporting=master_path.parent)
     except GraderError as exc:
-        return submission_results(assignment, items, "error", str(exc), ISOLATION)
+        return submission_results(assignment, items, "error", str(exc), sandbox.isolation())
     by_item = {step["item"]: outcomes.get(i) for i, step in enumerate(steps) if step["kind"] == "test"}
     tests = []
     for item in items:
@@ -197,4 +212,4 @@ def grade(assignment, submission_path, source=assignments.SOURCE, limits=Limits(
         status, score, message = _test_result(item.grade_id, function, by_item.get(item.grade_id), limits, assignment)
         tests.append({"name": item.grade_id, "score": round(score * item.points, 6), "max_score": item.points,
                       "status": status, "output": message[:MAX_OUTPUT]})
-    return submission_results(assignment, items, "graded", None, ISOLATION, tests)
+    return submission_results(assignment, items, "graded", None, sandbox.isolation(), tests)

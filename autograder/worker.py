@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from autograder import grading, wire
+from autograder import grading, probing, wire
 
 
 def error_text(result):
@@ -21,12 +21,19 @@ def error_text(result):
         return None
     if isinstance(exc, NotImplementedError):
         return "NotImplementedError: no implementado"
+    if probing.network_error(exc):
+        return f"{type(exc).__name__}: {probing.NO_NETWORK}"
     return f"{type(exc).__name__}: {str(exc)[:300]}"
+
+
+def out_of_memory(exc):
+    """A Python MemoryError, or torch's allocator failing under the memory limit."""
+    return isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc))
 
 
 def run_step(shell, assignment, step):
     result = shell.run_cell(step["source"], store_history=True, silent=False)
-    record = {"error": error_text(result)}
+    record = {"error": error_text(result), "oom": out_of_memory(result.error_in_exec)}
     if step["kind"] == "test":
         record["probe"] = grading.run_probe(assignment, step["item"], shell.user_ns, step["seed"])
     return record
