@@ -40,3 +40,15 @@ def test_source_notebooks_are_stored_clean():
         for cell in json.loads(path.read_text())["cells"]:
             if cell["cell_type"] == "code":
                 assert cell["outputs"] == [] and cell["execution_count"] is None, f"{path} has outputs"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_source_validates_and_release_fails_every_test(assignment):
+    """Does `nbgrader validate` pass the master notebook, and `--invert` confirm no test passes on the stub?"""
+    source = REPO / "source" / assignment / f"{assignment}.ipynb"
+    release = REPO / "release" / assignment / f"{assignment}.ipynb"
+    passed = run("nbgrader", "validate", str(source), cwd=REPO, check=False)
+    assert "Success! Your notebook passes all the tests." in passed.stdout, passed.stdout + passed.stderr
+    inverted = run("nbgrader", "validate", "--invert", str(release), cwd=REPO, check=False)
+    assert "Success! The notebook does not pass any tests." in inverted.stdout, inverted.stdout + inverted.stderr
