@@ -151,19 +151,25 @@ def counting_backward_passes():
         autograd._engine_run_backward = original
 
 
-def linear_calls(model, inputs):
+def linear_calls(model, inputs, name="el modelo"):
     """Run ``model(inputs)`` and record the ``nn.Linear`` layers in the order forward uses them.
 
     Returns (output, layers): ``layers`` is a list of {"weight", "bias"}
     descriptions, one per call.  Architecture is judged by behaviour: the
     judge recomputes the output from these weights, whatever module types
-    (``nn.Sequential``, ``F.relu``, a hand-written forward) hold them.
+    (``nn.Sequential``, ``F.relu``, a hand-written forward) hold them.  A
+    model that is not an ``nn.Module``, or whose forward raises, is a
+    ``StudentError`` naming ``name``.
     """
+    if not isinstance(model, torch.nn.Module):
+        raise StudentError(f"{name}: se esperaba un torch.nn.Module, se obtuvo {type(model).__name__}")
     calls = []
     hooks = [module.register_forward_hook(lambda module, args, output: calls.append(module))
              for module in model.modules() if isinstance(module, torch.nn.Linear)]
     try:
-        output = model(inputs)
+        output = call({"forward": model}, "forward", inputs)
+    except StudentError as exc:
+        raise StudentError(f"{name}: {exc}") from None
     finally:
         for hook in hooks:
             hook.remove()
