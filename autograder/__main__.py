@@ -1,32 +1,42 @@
-"""Command line: ``python -m autograder grade --assignment A --results OUT SUBMISSION...``."""
+"""Command line: ``python -m autograder grade --assignment A --results OUT SUBMISSION...``.
+
+SUBMISSION is a notebook, or a folder in nbgrader's layout (a course's
+``submitted/``, one student's folder, or one submission folder).
+"""
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from autograder import assignments, results, runner
-
-
-def student_id(path, assignment):
-    """``submitted/<student>/<assignment>/<assignment>.ipynb`` → student; else the parent folder."""
-    path = Path(path).resolve()
-    return path.parent.parent.name if path.parent.name == assignment else path.parent.name
+from autograder import assignments, batch, runner
 
 
 def parser():
-    top = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    top = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = top.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("grade", help="grade submitted notebooks; write results.json files")
     grade.add_argument("--assignment", required=True, choices=assignments.known())
     grade.add_argument("--results", required=True, type=Path,
                        help="the results file (one notebook) or a folder receiving <student>.json")
+    grade.add_argument("--gradebook", metavar="URL_OR_PATH",
+                       help="also record the grades in this nbgrader gradebook (an SQLite file or an SQLAlchemy URL), "
+                            "creating it, the assignment and the students when missing")
+    grade.add_argument("--duedate", help="set the assignment's due date in the gradebook (nbgrader's format, "
+                                         "e.g. '2025-03-01 23:59:59 Europe/Madrid'); late penalties follow "
+                                         "c.LateSubmissionPlugin.penalty_method in nbgrader_config.py")
+    grade.add_argument("--jobs", type=int, default=1,
+                       help="submissions graded in parallel, at most the number of cores; 0 = all cores (default: 1)")
+    grade.add_argument("--force", action="store_true",
+                       help="grade every submission again, even those whose results are current")
     grade.add_argument("--source", type=Path, default=assignments.SOURCE,
                        help="the course's source/ folder with the master notebooks (default: %(default)s)")
     grade.add_argument("--check-timeout", type=float, default=runner.Limits.check_timeout,
                        help="seconds per test cell (default: %(default)s)")
     grade.add_argument("--cell-timeout", type=float, default=runner.Limits.cell_timeout,
                        help="seconds per other cell (default: %(default)s)")
-    grade.add_argument("--quiet", action="store_true", help="do not print the grade table")
-    grade.add_argument("notebooks", nargs="+", type=Path)
+    grade.add_argument("--quiet", action="store_true", help="print neither the progress bar nor the grade table")
+    grade.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION")
     return top
 
 
@@ -34,17 +44,27 @@ def main(argv=None):
     args = parser().parse_args(argv)
     if not assignments.master_notebook(args.assignment, args.source).exists():
         sys.exit(f"error: master notebook not found: {assignments.master_notebook(args.assignment, args.source)}")
+    if args.duedate and not args.gradebook:
+        sys.exit("error: --duedate needs --gradebook")
+    cores = len(os.sched_getaffinity(0))
+    jobs = cores if args.jobs <= 0 else min(args.jobs, cores)
     limits = runner.Limits(check_timeout=args.check_timeout, cell_timeout=args.cell_timeout)
-    to_folder = len(args.notebooks) > 1 or args.results.is_dir() or args.results.suffix != ".json"
-    graded = {}
-    for path in args.notebooks:
-        student = student_id(path, args.assignment)
-        graded[student] = runner.grade(args.assignment, path, args.source, limits)
-        results.write(graded[student], args.results / f"{student}.json" if to_folder else args.results)
-    if not args.quiet:
-        from rich.console import Console
+    from rich.console import Console
+
+    errors = Console(stderr=True)
+    try:
+        summary, graded = batch.run(args.assignment, args.submissions, args.results, source=args.source, limits=limits,
+                                    gradebook=args.gradebook, duedate=args.duedate, jobs=jobs, force=args.force,
+                                    progress=not args.quiet)
+    except batch.UsageError as exc:
+        errors.print(f"error: {exc}", markup=False, highlight=False)
+        return 2
+    if not args.quiet and graded:
+        from autograder import results
+
         Console(width=None if sys.stdout.isatty() else 160).print(results.table(graded))
-    return 0
+    errors.print(summary.line(), markup=False, highlight=False)
+    return summary.exit_code
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ twice writes the same bytes.
 """
 import json
 import os
+import tempfile
 from pathlib import Path
 
 
@@ -30,13 +31,41 @@ def submission_results(assignment, items, status, message, isolation, tests=None
     return result
 
 
+STATUSES = ("graded", "invalid_submission", "missing_submission", "error")
+
+
 def write(result, path):
-    """Write ``result`` atomically: a reader sees the old file or the whole new one."""
+    """Write ``result`` atomically and durably: a reader, even after a crash or a
+    power cut, sees the old file or the whole new one (ATTACKS K4)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+    descriptor, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with open(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(partial, 0o644)
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def read(path):
+    """The results dict in ``path``, or None when it is missing, truncated or not ours."""
+    try:
+        result = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    valid = (isinstance(result, dict) and result.get("status") in STATUSES and isinstance(result.get("tests"), list)
+             and all(isinstance(t, dict) and {"name", "score", "max_score"} <= set(t) for t in result["tests"]))
+    return result if valid else None
 
 
 def table(results_by_student):

@@ -1,17 +1,17 @@
-"""The trusted side: run a submission's plan in a child process and judge it.
+"""The trusted side: run a submission's plan in a sandboxed child and judge it.
 
-The child (``autograder.worker``) runs student code; this process never
-imports it.  Each step has a wall-clock timeout; a hung or crashed step is
-recorded, the child's whole process group is killed, and a new child resumes
-from the start with that step skipped, so one bad cell costs only itself.
+The child, forked by this thread's zygote (``autograder.pool``), runs student
+code; this process never imports it.  Each step has a wall-clock timeout; a
+hung or crashed step is recorded, the child's whole process group is killed,
+and a new child resumes from the start with that step skipped, so one bad
+cell costs only itself.
 """
+import atexit
 import functools
 import json
 import os
 import resource
-import select
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import assignments, grading, notebook, sandbox, wire
+from autograder import assignments, grading, notebook, pool, sandbox, wire
 from autograder.seeds import item_seed
 
 MAX_OUTPUT = 2000
@@ -34,12 +34,15 @@ class Limits:
     file_bytes: int = 256 * 2**20
     open_files: int = 256
     processes: int = 256              # per uid, threads included; enforced only for non-root uids
+    notebook_bytes: int = 32 * 2**20  # a submitted notebook larger than this is not read (ATTACKS H9)
 
 
-def _limit(limits):
+def _limit(limits, cpu=True):
+    """rlimits for the sandboxed process; a zygote (``cpu=False``) sets CPU time per child."""
     def apply():
-        cpu = int(limits.submission_timeout) + 5
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+        if cpu:
+            seconds = int(limits.submission_timeout) + 5
+            resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
@@ -52,9 +55,16 @@ def _limit(limits):
 def _matplotlib_cache():
     """A matplotlib config folder with its font cache built once per grading process."""
     folder = Path(tempfile.mkdtemp(prefix="pia-mpl-"))
+    atexit.register(shutil.rmtree, folder, True)
     subprocess.run([sys.executable, "-I", "-c", "import matplotlib.pyplot"], env={**os.environ, "MPLCONFIGDIR": str(folder)},
                    capture_output=True, check=False)
     return folder
+
+
+def prepare():
+    """Build, once, what every grading shares; call it before grading from several threads."""
+    sandbox.isolation()
+    _matplotlib_cache()
 
 
 def _environment(work):
@@ -69,63 +79,38 @@ def _environment(work):
     return env
 
 
-def _kill(process):
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
-
-
 def _run_once(assignment, steps, skip, limits, supporting, deadline):
-    """One child run. Returns (records, failed_step, status) — failed_step None when it finished."""
-    records = {}
-    with tempfile.TemporaryDirectory(prefix="pia-grade-") as tmp:
-        work = Path(tmp)
+    """One run of the plan in a child forked by this thread's zygote.
+
+    Returns (records, failed_step, status): ``failed_step`` is None when the
+    plan ran to its end, else the step that hung (``timeout``) or during
+    which the child died (``crashed``).
+    """
+    zygote = pool.zygote(limits, _environment, _limit(limits, cpu=False))
+    records, state = {}, {"current": None, "deadline": deadline}
+    work = Path(tempfile.mkdtemp(prefix="job-", dir=zygote.root))
+
+    def on_event(event):
+        if "begin" in event:
+            state["current"] = current = event["begin"]
+            timeout = limits.check_timeout if steps[current]["kind"] == "test" else limits.cell_timeout
+            state["deadline"] = time.monotonic() + timeout
+        elif "end" in event:
+            records[event["end"]] = _read_record(work / f"step-{event['end']}")
+            state["current"], state["deadline"] = None, deadline
+
+    try:
         cwd = work / "cwd"
         shutil.copytree(supporting, cwd, ignore=shutil.ignore_patterns("*.ipynb", ".*"))
         shutil.copytree(_matplotlib_cache(), work / "matplotlib")  # a private copy: no cache poisoning
+        prepare = getattr(assignments.probes(assignment), "prepare_sandbox", None)
+        if prepare:  # data a probe needs that the sandbox hides (04_mnist: the training digits only)
+            prepare(cwd, {step["item"]: step["seed"] for step in steps if step["kind"] == "test"})
         (work / "plan.json").write_text(json.dumps({"assignment": assignment, "steps": steps, "skip": sorted(skip)}))
-        read_end, write_end = os.pipe()
-        command = [sys.executable, "-I", "-m", "autograder.worker", str(work), str(write_end)]
-        process = subprocess.Popen(
-            sandbox.wrap(command, work), pass_fds=(write_end,), cwd=cwd, env=_environment(work), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-            preexec_fn=_limit(limits))
-        os.close(write_end)
-        current, step_deadline, buffer, done = None, deadline, b"", False
-        try:
-            while True:
-                wait = min(step_deadline, deadline) - time.monotonic()
-                if wait <= 0:
-                    return records, current, "timeout"
-                ready, _, _ = select.select([read_end], [], [], wait)
-                if not ready:
-                    continue
-                chunk = os.read(read_end, 65536)
-                if not chunk:
-                    break
-                buffer += chunk
-                *lines, buffer = buffer.split(b"\n")
-                for line in lines:
-                    event = json.loads(line)
-                    if "begin" in event:
-                        current = event["begin"]
-                        timeout = limits.check_timeout if steps[current]["kind"] == "test" else limits.cell_timeout
-                        step_deadline = time.monotonic() + timeout
-                    elif "end" in event:
-                        records[event["end"]] = _read_record(work / f"step-{event['end']}")
-                        current, step_deadline = None, deadline
-                    elif "done" in event:
-                        done = True
-        except (ValueError, KeyError, TypeError, IndexError):
-            return records, current, "crashed"  # the status pipe was written to by someone else
-        finally:
-            _kill(process)
-            os.close(read_end)
-        if done:
-            return records, None, None
-        return records, current, "crashed"
+        status = zygote.run(work, on_event, lambda: min(state["deadline"], deadline))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return records, (state["current"] if status else None), status
 
 
 def _read_record(path):
@@ -183,6 +168,33 @@ def _test_result(item, function, outcome, limits, assignment):
     return ("passed" if score == 1 else "failed"), score, message
 
 
+def _check_file(path, limits):
+    """Refuse, before reading it, a submission that is not a regular file or is too large."""
+    if not path.is_file():  # a FIFO or a device would block or never end
+        raise notebook.InvalidSubmission(f"{path.name} no es un archivo normal")
+    size = path.stat().st_size
+    if size > limits.notebook_bytes:
+        raise notebook.InvalidSubmission(
+            f"{path.name} es demasiado grande ({size / 2**20:.0f} MB > {limits.notebook_bytes / 2**20:.0f} MB): "
+            "borra las salidas (Kernel → Restart & Clear Output) y vuelve a entregarlo")
+
+
+def _restore_lost_tests(master, items, steps):
+    """Put back the test cells a submission lost (deleted, or turned into markdown), as
+    nbgrader's ``OverwriteCells.add_missing_cells`` would: each just before the test
+    that follows it in the master (after the answers it tests), else last.
+    Returns the restored grade_ids."""
+    sources = {notebook.nbgrader_meta(c).get("grade_id"): c.source for c in master.cells}
+    rank = {item.grade_id: i for i, item in enumerate(items)}
+    present = {step["item"] for step in steps if step["kind"] == "test"}
+    restored = [item.grade_id for item in items if item.grade_id not in present]
+    for grade_id in reversed(restored):
+        later = [i for i, step in enumerate(steps) if step["kind"] == "test" and rank[step["item"]] > rank[grade_id]]
+        at = later[0] if later else len(steps)
+        steps.insert(at, {"kind": "test", "item": grade_id, "source": notebook.visible_part(sources[grade_id])})
+    return restored
+
+
 def grade(assignment, submission_path, source=assignments.SOURCE, limits=Limits()):
     """Grade one submitted notebook; returns a Gradescope-schema results dict."""
     from autograder.results import submission_results
@@ -194,10 +206,12 @@ def grade(assignment, submission_path, source=assignments.SOURCE, limits=Limits(
         return submission_results(assignment, items, "missing_submission",
                                   f"no se entregó {Path(submission_path).name}", sandbox.isolation())
     try:
+        _check_file(Path(submission_path), limits)
         submission = notebook.read_submission(Path(submission_path))
         steps = notebook.plan(master, submission)
     except notebook.InvalidSubmission as exc:
         return submission_results(assignment, items, "invalid_submission", str(exc), sandbox.isolation())
+    restored = _restore_lost_tests(master, items, steps)
     for step in steps:
         if step["kind"] == "test":
             step["seed"] = item_seed(assignment, step["item"])
@@ -210,6 +224,8 @@ def grade(assignment, submission_path, source=assignments.SOURCE, limits=Limits(
     for item in items:
         function = assignments.check_name(item.grade_id)
         status, score, message = _test_result(item.grade_id, function, by_item.get(item.grade_id), limits, assignment)
+        if item.grade_id in restored:
+            message = f"se restauró la celda de pruebas {item.grade_id}, que faltaba en el notebook; {message}"
         tests.append({"name": item.grade_id, "score": round(score * item.points, 6), "max_score": item.points,
                       "status": status, "output": message[:MAX_OUTPUT]})
     return submission_results(assignment, items, "graded", None, sandbox.isolation(), tests)

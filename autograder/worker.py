@@ -1,15 +1,13 @@
 """The untrusted side: run a submission's plan in a fresh IPython shell.
 
-Started by ``runner`` as ``python -I -m autograder.worker WORKDIR STATUS_FD``.
-It runs each step of ``WORKDIR/plan.json`` in order, writes the step's plain
-record to ``WORKDIR/step-<i>.json/.npz`` and reports ``begin``/``end`` on the
-status pipe, so the trusted side can time every step and kill a hung one.
-Student output goes to ``WORKDIR/output.txt``, never to the status pipe.
+``run_plan`` runs each step of ``WORKDIR/plan.json`` in order, writes the
+step's plain record to ``WORKDIR/step-<i>.json/.npz`` and reports
+``begin``/``end`` on a status stream, so the trusted side can time every step
+and kill a hung one.  Student output goes to ``WORKDIR/output.txt``, never to
+the status stream.  It runs in a child forked by ``autograder.zygote``.
 """
 import json
 import os
-import sys
-from pathlib import Path
 
 from autograder import grading, probing, wire
 
@@ -39,13 +37,14 @@ def run_step(shell, assignment, step):
     return record
 
 
-def main():
-    workdir, status_fd = Path(sys.argv[1]), int(sys.argv[2])
+def run_plan(workdir, status):
+    """Run ``workdir/plan.json``, reporting on the line-buffered text stream ``status``."""
     plan = json.loads((workdir / "plan.json").read_text())
-    status = os.fdopen(status_fd, "w", buffering=1)
     output = os.open(workdir / "output.txt", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(output, 1)
     os.dup2(output, 2)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # input() gets EOF at once (ATTACKS I1)
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance(colors="nocolor")
@@ -57,6 +56,3 @@ def main():
         status.write(json.dumps({"end": index}) + "\n")
     status.write(json.dumps({"done": True}) + "\n")
 
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,329 @@
+"""Grading a class: many submissions, in parallel, into results files and the gradebook.
+
+Inputs are notebooks or folders in nbgrader's layout
+``submitted/<student>/<assignment>/<assignment>.ipynb``: a course's
+``submitted/`` folder (or the course root holding it), one student's folder,
+or one submission folder.  The student id is the folder's name; a loose
+notebook's is its parent folder's name (its grandparent's when the parent is
+named after the assignment).
+
+Nothing is lost.  Student code runs in sandboxes started from a thread pool
+(``runner.grade``); the main thread is the only writer.  A submission is
+done once its gradebook transaction has committed and then its results file,
+which names the notebook's sha256, its timestamp and the grader that graded
+it, has been written atomically, last.  A rerun grades again exactly the
+submissions whose results file is missing, unreadable, an ``error``, or made
+from another notebook, timestamp or grader; the others are not graded again
+but recorded again from their results file (cheap and idempotent), so the
+gradebook always ends equal to the results files.
+"""
+import hashlib
+import importlib.metadata
+import platform
+import shutil
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy.exc import OperationalError
+
+from autograder import assignments, notebook, results, runner, sandbox
+from autograder.seeds import item_seed
+
+PACKAGE = Path(__file__).resolve().parent
+MIN_FREE_BYTES = 16 * 2**20  # refuse to start a batch with less free space (ATTACKS K7)
+LISTED = 5  # file names quoted in a message
+
+
+class UsageError(Exception):
+    """The command cannot start (bad inputs, no space); nothing was graded."""
+
+
+@dataclass(eq=False)
+class Submission:
+    """One student's submission of the assignment, as found on disk."""
+    student: str
+    folder: Path
+    notebook: Path | None = None       # the file to grade
+    problem: tuple | None = None       # (status, Spanish message) decided without grading
+    note: str | None = None            # said in the results' output
+    files: tuple = ()                  # the files whose contents decide the outcome
+    timestamp: datetime | None = None  # from timestamp.txt, as nbgrader reads it
+    info: dict | None = None           # its fingerprint, once computed
+
+
+@dataclass
+class Summary:
+    """How a batch ended: the final status of every submission."""
+    statuses: Counter
+    graded_now: int
+    unchanged: int
+    stopped: str | None = None
+
+    def line(self):
+        s = self.statuses
+        text = (f"{s['graded']} graded, {s['invalid_submission']} invalid, {s['error']} errors, "
+                f"{s['missing_submission']} missing ({self.graded_now} graded now, {self.unchanged} unchanged)")
+        return f"{text}; stopped: {self.stopped}" if self.stopped else text
+
+    @property
+    def exit_code(self):
+        """0 all recorded; 1 some grader errors (rerun retries them); 2 the batch stopped."""
+        return 2 if self.stopped else 1 if self.statuses["error"] else 0
+
+
+# -- finding the submissions ---------------------------------------------------------------------
+
+def student_id(path, assignment):
+    """``submitted/<student>/<assignment>/<assignment>.ipynb`` → student; else the parent folder."""
+    path = Path(path).resolve()
+    return path.parent.parent.name if path.parent.name == assignment else path.parent.name
+
+
+def discover(inputs, assignment, source=assignments.SOURCE):
+    """The submissions named by ``inputs`` (notebooks or folders), sorted by student."""
+    found = []
+    for path in map(Path, inputs):
+        if not path.is_dir():
+            found.append(Submission(student_id(path, assignment), path.parent, path, files=(path,)))
+        elif path.resolve().name == assignment:
+            found.append(resolve(path.resolve().parent.name, path, assignment, source))
+        elif (path / assignment).is_dir():
+            found.append(resolve(path.resolve().name, path / assignment, assignment, source))
+        else:
+            if (path / "submitted").is_dir():  # the course root
+                path = path / "submitted"
+            found += [resolve(folder.name, folder / assignment, assignment, source)
+                      for folder in sorted(path.iterdir()) if folder.is_dir() and not folder.name.startswith(".")]
+    by_student = {}
+    for submission in found:
+        if submission.student in by_student:
+            raise UsageError(f"two submissions for student {submission.student!r}: "
+                             f"{by_student[submission.student].folder} and {submission.folder}")
+        by_student[submission.student] = submission
+    for submission in found:
+        _read_timestamp(submission)
+    return sorted(found, key=lambda s: s.student)
+
+
+def resolve(student, folder, assignment, source=assignments.SOURCE):
+    """What ``folder`` (``submitted/<student>/<assignment>``) holds: a notebook to grade, or why not."""
+    expected = f"{assignment}.ipynb"
+    if not folder.is_dir():
+        return Submission(student, folder, problem=("missing_submission", f"no se entregó {expected}"))
+    if (folder / expected).exists():
+        return Submission(student, folder, folder / expected, files=(folder / expected,))
+    master_folder = Path(source) / assignment
+    supporting = {p.name for p in master_folder.iterdir()} if master_folder.is_dir() else set()
+    files = sorted(p for p in folder.iterdir()
+                   if not p.name.startswith(".") and not p.is_dir() and p.name not in supporting | {"timestamp.txt"})
+    notebooks = [p for p in files if p.name.lower().endswith(".ipynb")]
+    if len(notebooks) == 1:  # a renamed notebook: "01_regresion_lineal (1).ipynb" (ATTACKS H7)
+        note = f"se calificó «{notebooks[0].name}»: el notebook debe llamarse {expected}"
+        return Submission(student, folder, notebooks[0], note=note, files=(notebooks[0],))
+    if notebooks:
+        message = (f"hay {len(notebooks)} notebooks ({_names(notebooks)}) y ninguno se llama {expected}: "
+                   f"entrega solo {expected}")
+        return Submission(student, folder, problem=("invalid_submission", message), files=tuple(notebooks))
+    if files:
+        message = f"no se encontró {expected} (se entregó: {_names(files)})"
+        return Submission(student, folder, problem=("invalid_submission", message), files=tuple(files))
+    return Submission(student, folder, problem=("missing_submission", f"no se entregó {expected}"))
+
+
+def _names(paths):
+    names = [f"«{p.name}»" for p in paths[:LISTED]]
+    return ", ".join(names + ["…"] * (len(paths) > LISTED))
+
+
+def _read_timestamp(submission):
+    """``timestamp.txt`` beside the notebook, read by nbgrader's own ``CourseDirectory``."""
+    if not (submission.files and (submission.folder / "timestamp.txt").exists()):
+        return
+    from nbgrader.coursedir import CourseDirectory
+
+    try:
+        submission.timestamp = CourseDirectory().get_existing_timestamp(str(submission.folder))
+    except Exception:  # nbgrader 0.9.6 fails with AttributeError on an unparsable timestamp
+        message = f"timestamp.txt no válido en {submission.folder}: corrígelo y vuelve a calificar"
+        submission.problem = ("error", message)
+
+
+# -- what makes a results file current ----------------------------------------------------------
+
+def _sha256(path):
+    if not path.is_file():
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(2**20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fingerprint(submission):
+    """What was graded: the notebook's name and sha256, and the submission's timestamp."""
+    if len(submission.files) == 1:
+        digest = _sha256(submission.files[0])
+    elif submission.files:
+        digest = hashlib.sha256("".join(f"{p.name}\0{_sha256(p)}\n" for p in submission.files).encode()).hexdigest()
+    else:
+        digest = None
+    return {"file": submission.notebook.name if submission.notebook else None, "sha256": digest,
+            "timestamp": submission.timestamp.isoformat() if submission.timestamp else None}
+
+
+@cache
+def grader_identity(assignment, source=assignments.SOURCE):
+    """The grader that graded (ATTACKS K11): versions, and one hash of the code, the master
+    and the hidden-input seeds, so a changed grader or AUTOGRADER_SECRET regrades."""
+    module = assignments.module_name(assignment)
+    paths = [*sorted(PACKAGE.glob("*.py")), PACKAGE / "probes" / f"{module}.py", PACKAGE / "judges" / f"{module}.py",
+             assignments.REPO / "solutions" / f"{module}.py",
+             *sorted(p for p in (Path(source) / assignment).iterdir() if p.is_file())]
+    digest = hashlib.sha256()
+    for path in paths:
+        if path.is_file():
+            digest.update(f"{path.name}\0{_sha256(path)}\n".encode())
+    master = notebook.read_master(assignments.master_notebook(assignment, source))
+    digest.update(",".join(str(item_seed(assignment, item.grade_id)) for item in notebook.items(master)).encode())
+    version = importlib.metadata.version
+    return {"package": version("pia-autograder"), "python": platform.python_version(), "torch": version("torch"),
+            "numpy": version("numpy"), "sha256": digest.hexdigest()}
+
+
+def _current(previous, submission, assignment, identity):
+    """Is ``previous`` (a results dict or None) a finished grading of this very submission?"""
+    return (previous is not None and previous.get("assignment") == assignment and previous["status"] != "error"
+            and previous.get("submission") == submission.info and previous.get("grader") == identity)
+
+
+# -- grading --------------------------------------------------------------------------------------
+
+def grade(submission, assignment, source, limits, items, identity):
+    """The results dict of one submission; never raises (a failure is an ``error`` record)."""
+    try:
+        if submission.problem:
+            result = results.submission_results(assignment, items, *submission.problem, sandbox.isolation())
+        else:
+            result = runner.grade(assignment, submission.notebook, source, limits)
+        if submission.note:
+            result["output"] = f"{submission.note}; {result['output']}" if result.get("output") else submission.note
+    except Exception as exc:  # the grader's own failure: recorded, retried on the next run
+        message = f"falló el calificador ({type(exc).__name__}: {exc}); se volverá a calificar"
+        result = results.submission_results(assignment, items, "error", message[:runner.MAX_OUTPUT],
+                                            sandbox.isolation())
+    return {**result, "submission": submission.info, "grader": identity}
+
+
+def _check_free_space(paths):
+    for path in paths:
+        folder = next(p for p in [path, *path.parents] if p.exists())
+        free = shutil.disk_usage(folder).free
+        if free < MIN_FREE_BYTES:
+            raise UsageError(f"only {free / 2**20:.1f} MB free on the disk of {folder}: free some space and rerun")
+
+
+def _progress(enabled, total, assignment):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    progress = Progress(TextColumn(f"grading {assignment}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[invalid]} invalid · {task.fields[errors]} errors"),
+                        TimeRemainingColumn(), console=Console(stderr=True), disable=not enabled)
+    task = progress.add_task("", total=total, invalid=0, errors=0)
+    return progress, task
+
+
+def run(assignment, inputs, results_path, *, source=assignments.SOURCE, limits=runner.Limits(), gradebook=None,
+        duedate=None, jobs=1, force=False, progress=True, config=None):
+    """Grade ``inputs`` (notebooks or folders) into ``results_path`` and, if given, the gradebook.
+
+    ``results_path`` is a folder receiving ``<student>.json``, or a ``.json``
+    file when a single notebook is graded.  Returns (Summary, {student: results dict}).
+    """
+    submissions = discover(inputs, assignment, source)
+    if not submissions:
+        raise UsageError(f"no submissions of {assignment} found in {', '.join(map(str, inputs))}")
+    results_path = Path(results_path)
+    single = (len(submissions) == 1 and not any(Path(p).is_dir() for p in inputs)
+              and results_path.suffix == ".json" and not results_path.is_dir())
+    target = {s: results_path if single else results_path / f"{s.student}.json" for s in submissions}
+    _check_free_space([results_path] + ([Path(gradebook)] if gradebook and "://" not in str(gradebook) else []))
+    items = notebook.items(notebook.read_master(assignments.master_notebook(assignment, source)))
+    identity = grader_identity(assignment, source)
+    previous = {}
+    for submission in submissions:
+        submission.info = fingerprint(submission)
+        result = None if force else results.read(target[submission])
+        previous[submission] = result if _current(result, submission, assignment, identity) else None
+    todo = [s for s in submissions if previous[s] is None]
+    bar, task = _progress(progress, len(todo), assignment)
+    if progress:
+        bar.console.print(f"{assignment}: {len(todo)} to grade, {len(submissions) - len(todo)} unchanged",
+                          highlight=False)
+    recorder = _recorder(gradebook, assignment, source, config, duedate)
+    if todo:
+        runner.prepare()
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    futures = {pool.submit(grade, s, assignment, source, limits, items, identity): s for s in todo}
+    final, stopped, counts = {}, None, Counter()
+    try:
+        with bar:
+            for submission in submissions:  # recorded again: the gradebook may be new, the due date moved
+                if previous[submission] is not None:
+                    if recorder:
+                        recorder.record(submission.student, previous[submission], submission.timestamp)
+                    final[submission.student] = previous[submission]
+            for future in as_completed(futures):
+                submission = futures[future]
+                final[submission.student] = _commit(submission, future.result(), recorder, target[submission], items)
+                counts[final[submission.student]["status"]] += 1
+                bar.update(task, advance=1, invalid=counts["invalid_submission"], errors=counts["error"])
+    except (OSError, OperationalError) as exc:  # disk full, gradebook locked too long… (ATTACKS K7)
+        left = len(submissions) - len(final)
+        stopped = f"{type(exc).__name__}: {exc}; the {left} submissions left are graded by the next run"
+    finally:
+        for future in futures:
+            future.cancel()
+        pool.shutdown(wait=True)
+        if recorder:
+            recorder.close()
+    graded_now = sum(counts.values())
+    return Summary(Counter(r["status"] for r in final.values()), graded_now, len(final) - graded_now, stopped), final
+
+
+def _recorder(gradebook, assignment, source, config, duedate):
+    """The gradebook writer, or None without ``gradebook``."""
+    if not gradebook:
+        return None
+    from autograder.gradebook import GradebookError, Recorder, database_url
+
+    try:
+        return Recorder(database_url(gradebook), assignment, assignments.master_notebook(assignment, source),
+                        config=config, duedate=duedate)
+    except (GradebookError, OperationalError, ValueError) as exc:  # ValueError: a due date nbgrader cannot parse
+        raise UsageError(f"gradebook {gradebook}: {exc}") from None
+
+
+def _commit(submission, result, recorder, path, items):
+    """Gradebook first, in one transaction; the results file last, as the completion marker.
+
+    A failure of the disk or the database stops the batch (the caller's
+    business); any other failure to record makes this submission an error.
+    """
+    try:
+        if recorder:
+            recorder.record(submission.student, result, submission.timestamp)
+    except (OSError, OperationalError):
+        raise
+    except Exception as exc:
+        message = f"no se pudo registrar la calificación ({type(exc).__name__}: {exc}); se volverá a calificar"
+        error = results.submission_results(result["assignment"], items, "error", message[:runner.MAX_OUTPUT],
+                                           result["isolation"])
+        result = {**error, "submission": result["submission"], "grader": result["grader"]}
+    results.write(result, path)
+    return result

@@ -1,0 +1,182 @@
+"""Trusted-side handles on zygotes: one warm, sandboxed worker per grading thread.
+
+A ``Zygote`` starts ``autograder.zygote`` inside the sandbox once (numpy,
+torch and the probes imported once), then runs each submission's plan in a
+forked child: the cost of a submission is a fork, not a Python start.  The
+event loop is the same as for a spawned worker: ``begin``/``end``/``done`` on
+the job's status FIFO, a deadline per step, and a kill that ends the child's
+whole process group (and, in bubblewrap, every other process of the sandbox).
+"""
+import atexit
+import json
+import os
+import shutil
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from autograder import sandbox
+
+READY_TIMEOUT = 120.0  # seconds for a cold start: importing torch on a busy machine
+KILL_TIMEOUT = 10.0    # seconds for the zygote to confirm a kill before it is replaced
+
+
+class ZygoteDied(Exception):
+    """The zygote stopped answering; the caller replaces it."""
+
+
+class Zygote:
+    def __init__(self, limits, environment, preexec):
+        # Under /tmp whatever TMPDIR says: inside the sandbox every parent folder
+        # of the job folders must be traversable by the unprivileged uid.
+        self.root = Path(tempfile.mkdtemp(prefix="pia-zygote-", dir="/tmp"))
+        self.limits, self.environment, self.preexec = limits, environment, preexec
+        self.process, self.buffer = None, b""
+
+    def _start(self):
+        sandbox.own(self.root)
+        command = [sys.executable, "-I", "-m", "autograder.zygote"]
+        if sandbox.bwrap_works():
+            command.append("--sweep")
+        (self.root / "cwd").mkdir(exist_ok=True)
+        self.process = subprocess.Popen(
+            sandbox.wrap(command, self.root), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, cwd=self.root, env=self.environment(self.root),
+            start_new_session=True, preexec_fn=self.preexec)
+        self.buffer = b""
+        try:
+            if self._reply(READY_TIMEOUT).get("ready") is not True:
+                raise ZygoteDied("the zygote did not start")
+        except ZygoteDied:
+            self.stop()
+            raise
+
+    def _send(self, message):
+        try:
+            self.process.stdin.write((json.dumps(message) + "\n").encode())
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise ZygoteDied("the zygote's stdin is closed") from None
+
+    def _reply(self, timeout):
+        """The zygote's next JSON line within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buffer:
+            wait = deadline - time.monotonic()
+            ready, _, _ = select.select([self.process.stdout], [], [], max(wait, 0))
+            if not ready:
+                raise ZygoteDied("the zygote did not answer in time")
+            chunk = os.read(self.process.stdout.fileno(), 65536)
+            if not chunk:
+                raise ZygoteDied("the zygote exited")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        try:
+            return json.loads(line)
+        except ValueError:
+            raise ZygoteDied("the zygote said something unreadable") from None
+
+    def stop(self):
+        if self.process is not None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+            self.process = None
+
+    def run(self, work, on_event, deadline_of):
+        """Run the plan in ``work`` (a folder under ``self.root``).
+
+        ``on_event(event)`` receives each status event; ``deadline_of()`` gives
+        the current monotonic deadline.  Returns None when the child finished
+        its plan, else ``"timeout"`` or ``"crashed"``.
+        """
+        fifo = work / "status"
+        os.mkfifo(fifo, 0o600)
+        sandbox.own(work)
+        reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            if self.process is None or self.process.poll() is not None:
+                self._start()
+            self._send({"job": str(work), "cpu": int(self.limits.submission_timeout) + 5})
+            if self._reply(READY_TIMEOUT).get("started") is not True:
+                raise ZygoteDied("the zygote did not start the job")
+            return self._follow(reader, on_event, deadline_of)
+        except (ValueError, KeyError, TypeError, IndexError):  # garbage written to the status FIFO
+            self.stop()
+            return "crashed"
+        except ZygoteDied:
+            self.stop()
+            return "crashed"
+        finally:
+            os.close(reader)
+
+    def _follow(self, reader, on_event, deadline_of):
+        buffer, done, outcome = b"", False, None
+        streams = [reader, self.process.stdout]
+        while True:
+            wait = deadline_of() - time.monotonic()
+            if wait <= 0:
+                self._send({"kill": True})
+                self._reply(KILL_TIMEOUT)  # {"exited": ...}
+                return "timeout"
+            ready, _, _ = select.select(streams, [], [], wait)
+            if reader in ready:
+                chunk = os.read(reader, 65536)
+                if not chunk:
+                    streams = [self.process.stdout]  # the child closed the FIFO
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    event = json.loads(line)
+                    done = done or "done" in event
+                    on_event(event)
+            if self.process.stdout in ready:
+                self._reply(0)  # {"exited": ...}: the child is gone
+                for line in (buffer + self._drain(reader)).split(b"\n"):
+                    if line.strip():
+                        event = json.loads(line)
+                        done = done or "done" in event
+                        on_event(event)
+                return None if done else "crashed"
+
+    @staticmethod
+    def _drain(reader):
+        data = b""
+        while True:
+            try:
+                chunk = os.read(reader, 65536)
+            except BlockingIOError:
+                return data
+            if not chunk:
+                return data
+            data += chunk
+
+
+_local = threading.local()
+_all = []
+
+
+def zygote(limits, environment, preexec):
+    """This thread's zygote for ``limits``, started on first use and stopped when the process exits."""
+    current = getattr(_local, "zygote", None)
+    if current is not None and current.limits != limits:
+        current.stop()
+        _local.zygote = None
+    if getattr(_local, "zygote", None) is None:
+        _local.zygote = Zygote(limits, environment, preexec)
+        _all.append(_local.zygote)
+    return _local.zygote
+
+
+@atexit.register
+def _stop_all():
+    for each in _all:
+        each.stop()
+        shutil.rmtree(each.root, ignore_errors=True)

@@ -1,0 +1,150 @@
+"""A worker that imports once and forks one child per submission.
+
+Started (inside the sandbox) as ``python -I -m autograder.zygote [--sweep]``.
+It imports numpy, torch, IPython and every assignment's probes once, then
+reads one JSON command per line on stdin:
+
+- ``{"job": DIR, "cpu": SECONDS}``: fork a child that runs ``DIR/plan.json``
+  with ``worker.run_plan`` in its own session, with ``DIR/cwd`` as working
+  and home folder, reporting on the FIFO ``DIR/status``; answers
+  ``{"started": true}`` and, when the child ends, ``{"exited": STATUS}``;
+- ``{"kill": true}``: kill the running child's process group at once.
+
+After each child, ``--sweep`` (given only inside bubblewrap's PID namespace)
+kills every other process of the sandbox, so no daemon a student left
+behind sees the next submission; the private /tmp is emptied too.  The
+zygote marks itself non-dumpable so children cannot ptrace it or read its
+memory.
+"""
+import ctypes
+import importlib
+import json
+import os
+import pkgutil
+import resource
+import select
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+
+PR_SET_DUMPABLE = 4
+
+
+def warm():
+    """Import and exercise, once, what every submission needs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+    import numpy  # noqa: F401
+    import torch
+    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
+
+    import autograder.probes
+    from autograder import grading, worker  # noqa: F401
+
+    for module in pkgutil.iter_modules(autograder.probes.__path__):
+        importlib.import_module(f"autograder.probes.{module.name}")
+    x = torch.ones(3, requires_grad=True)
+    (x * x).sum().backward()  # the first backward pass initialises the engine
+
+
+class Commands:
+    """JSON lines from stdin, read unbuffered so ``select`` never misses one."""
+
+    def __init__(self):
+        self.buffer = b""
+
+    def next(self, timeout=None):
+        """The next command, None on timeout, ``{"eof": True}`` once the trusted side is gone."""
+        while b"\n" not in self.buffer:
+            ready, _, _ = select.select([0], [], [], timeout)
+            if not ready:
+                return None
+            chunk = os.read(0, 65536)
+            if not chunk:
+                return {"eof": True}
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return json.loads(line)
+
+
+def reply(message):
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+def child(job, cpu):
+    """Run one submission; never returns."""
+    try:
+        os.setsid()
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+        os.chdir(job / "cwd")
+        os.environ.update({"HOME": str(job / "cwd"), "MPLCONFIGDIR": str(job / "matplotlib")})
+        from autograder import worker
+
+        worker.run_plan(job, open(job / "status", "w", buffering=1))
+    finally:
+        os._exit(0)
+
+
+def sweep():
+    """Kill every other process this uid can signal in the PID namespace, and reap."""
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    for entry in Path("/tmp").iterdir():
+        shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+
+
+def supervise(pid, commands, sweeping):
+    """Wait for the child or a kill command; returns the child's wait status."""
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        command = commands.next(timeout=0.01)
+        if command and (command.get("kill") or command.get("eof")):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            if command.get("eof"):
+                sys.exit(0)
+    if sweeping:
+        sweep()
+    else:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return status
+
+
+def main():
+    sweeping = "--sweep" in sys.argv
+    warm()
+    ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    reply({"ready": True})
+    commands = Commands()
+    while True:
+        command = commands.next()
+        if command.get("eof"):
+            return
+        if "job" not in command:
+            continue
+        job = Path(command["job"])
+        pid = os.fork()
+        if pid == 0:
+            child(job, int(command["cpu"]))
+        reply({"started": True})
+        start = time.monotonic()
+        status = supervise(pid, commands, sweeping)
+        reply({"exited": status, "seconds": round(time.monotonic() - start, 3)})
+
+
+if __name__ == "__main__":
+    main()

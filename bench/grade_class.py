@@ -1,0 +1,143 @@
+"""Benchmark: grade one class with stock `nbgrader autograde` and with the package.
+
+Builds a temporary course with N students (default 30) cycling through the
+demo submissions (reference, stub and wrong ones) for every assignment, then
+in the same run, with the same torch thread count (OMP_NUM_THREADS=1),
+grades it (a) with `nbgrader autograde` and (b) with
+`python -m autograder grade --jobs J`, checks that both give the same item
+scores on every submission, and prints medians over --repeats runs: wall time
+per assignment and for the class, the ratio, the fixed cost of a submission
+inside a batch (the marginal time of a stub, where every check fails at once)
+and peak memory.
+
+    python bench/grade_class.py --students 30 --repeats 3 --jobs 2
+"""
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from nbgrader.api import Gradebook
+from rich.console import Console
+from rich.table import Table
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from autograder import assignments  # noqa: E402
+
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+       "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+
+def run(*args, cwd):
+    """Run a command; returns (wall seconds, peak RSS in MiB of the largest child so far)."""
+    start = time.perf_counter()
+    subprocess.run(args, cwd=cwd, env=ENV, check=True, capture_output=True, text=True)
+    return time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def build_course(folder, students, names, only=None):
+    """A course with ``students`` submissions per assignment, cycling through demo students."""
+    shutil.copy(REPO / "nbgrader_config.py", folder)
+    shutil.copytree(REPO / "source", folder / "source")
+    demo = sorted(p.name for p in (REPO / "demo" / "submitted").iterdir())
+    for assignment in names:
+        run("nbgrader", "generate_assignment", assignment, "--force", cwd=folder)
+        for i in range(students):
+            model = only or demo[i % len(demo)]
+            src = REPO / "demo" / "submitted" / model / assignment
+            shutil.copytree(src, folder / "submitted" / f"s{i:03d}" / assignment)
+
+
+def stock_scores(folder, assignment):
+    with Gradebook(f"sqlite:///{folder / 'gradebook.db'}") as gradebook:
+        return {(s.student.id, g.name): g.score for s in gradebook.assignment_submissions(assignment)
+                for n in s.notebooks for g in n.grades}
+
+
+def package_scores(results):
+    return {(path.stem, t["name"]): t["score"] for path in results.glob("*.json")
+            for t in json.loads(path.read_text())["tests"]}
+
+
+def grade_package(folder, assignment, jobs):
+    results = folder / "results" / assignment
+    wall, rss = run(sys.executable, "-m", "autograder", "grade", "--assignment", assignment, "--quiet", "--force",
+                    "--jobs", str(jobs), "--results", str(results), str(folder / "submitted"), cwd=folder)
+    return wall, rss, results
+
+
+def one_repeat(students, names, jobs):
+    rows = {}
+    with tempfile.TemporaryDirectory(prefix="pia-bench-") as tmp:
+        folder = Path(tmp)
+        build_course(folder, students, names)
+        for assignment in names:
+            stock_wall, stock_rss = run("nbgrader", "autograde", assignment, "--force", cwd=folder)
+            package_wall, package_rss, results = grade_package(folder, assignment, jobs)
+            stock, package = stock_scores(folder, assignment), package_scores(results)
+            differing = sorted(key for key in stock if stock[key] != package.get(key))
+            rows[assignment] = (stock_wall, package_wall, max(stock_rss, package_rss), differing)
+    return rows
+
+
+def fixed_cost(names, jobs, students=10):
+    """Marginal seconds of one stub submission inside a batch: (T(N stubs) - T(1 stub)) / (N - 1)."""
+    costs = []
+    for assignment in names:
+        walls = []
+        for count in (1, students):
+            with tempfile.TemporaryDirectory(prefix="pia-bench-stub-") as tmp:
+                folder = Path(tmp)
+                build_course(folder, count, [assignment], only="beto")
+                walls.append(grade_package(folder, assignment, jobs)[0])
+        costs.append((walls[1] - walls[0]) / (students - 1))
+    return statistics.median(costs)
+
+
+def one_student(names):
+    """Wall seconds to grade the reference student's assignments, one command each, from cold."""
+    with tempfile.TemporaryDirectory(prefix="pia-bench-one-") as tmp:
+        folder = Path(tmp)
+        build_course(folder, 1, names, only="ana")
+        return sum(grade_package(folder, assignment, 1)[0] for assignment in names)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count())
+    parser.add_argument("--assignments", nargs="*", default=assignments.known())
+    args = parser.parse_args()
+    repeats = [one_repeat(args.students, args.assignments, args.jobs) for _ in range(args.repeats)]
+    table = Table(title=f"{args.students} students, {os.cpu_count()} cores, jobs={args.jobs}, "
+                        f"median of {args.repeats} ({time.strftime('%Y-%m-%d')})")
+    for column in ("assignment", "stock nbgrader (s)", "package (s)", "ratio", "peak RSS (MiB)", "same scores"):
+        table.add_column(column, justify="right")
+    totals = [0.0, 0.0]
+    for assignment in args.assignments:
+        stock = statistics.median(r[assignment][0] for r in repeats)
+        package = statistics.median(r[assignment][1] for r in repeats)
+        rss = max(r[assignment][2] for r in repeats)
+        differing = sorted({k for r in repeats for k in r[assignment][3]})
+        totals[0] += stock
+        totals[1] += package
+        table.add_row(assignment, f"{stock:.1f}", f"{package:.1f}", f"{stock / package:.1f}×", f"{rss:.0f}",
+                      "yes" if not differing else f"NO: {differing[:3]}")
+    table.add_row("class", f"{totals[0]:.1f}", f"{totals[1]:.1f}", f"{totals[0] / totals[1]:.1f}×", "", "")
+    Console().print(table)
+    print(f"fixed cost of a stub submission inside a batch: {fixed_cost(args.assignments, args.jobs):.2f} s")
+    print(f"one student's {len(args.assignments)} assignments, graded from a cold start: "
+          f"{one_student(args.assignments):.1f} s wall")
+
+
+if __name__ == "__main__":
+    main()
