@@ -11,10 +11,9 @@ everywhere else.  ``ZEROS`` return zeros (or do nothing) with the right
 shape and dtype.  ``CORRECT_VARIANTS`` are correct implementations that
 differ from the reference and must keep full marks on every item.
 """
-import inspect
 import textwrap
-from dataclasses import dataclass
 
+from mutants import Catalogue
 from solutions import ecuaciones as reference
 
 ITEMS = ("test_quadratic_roots", "test_make_quadratic_data", "test_QuadraticSolver", "test_train_solver",
@@ -31,28 +30,8 @@ CALLERS = {
 }
 
 
-@dataclass(frozen=True)
-class Mutant:
-    source: str
-    fails: frozenset
-    may_fail: frozenset
-    message: str  # a regex that every message of a ``fails`` item must match
-
-
-def edit(name, *replacements):
-    """The reference source of ``name`` with each (old, new) text replaced once; old must occur once."""
-    source = inspect.getsource(getattr(reference, name))
-    for old, new in replacements:
-        assert source.count(old) == 1, (name, old)
-        source = source.replace(old, new)
-    return source
-
-
-def mutant(name, source, message, also_fails=()):
-    """A mistake in ``name`` (a full source or an ``edit``): it fails its own item, and may fail its callers'."""
-    fails = frozenset({f"test_{name}", *also_fails})
-    return Mutant(textwrap.dedent(source), fails, frozenset(CALLERS[name]) - fails,
-                  f"{name}.*(?:{message})" if message else name)
+CATALOGUE = Catalogue(reference, CALLERS)
+edit, mutant = CATALOGUE.edit, CATALOGUE.mutant
 
 
 SORTED = "    return torch.stack([torch.minimum(x1, x2), torch.maximum(x1, x2)], dim=1)\n"

@@ -12,10 +12,9 @@ everywhere else.  ``ZEROS`` do no work and return something of the right
 type.  ``CORRECT_VARIANTS`` are correct implementations that differ from the
 reference and must keep full marks on every item.
 """
-import inspect
 import textwrap
-from dataclasses import dataclass
 
+from mutants import Catalogue
 from solutions import mnist as reference
 
 ITEMS = ("test_MNISTNet3", "test_make_sgd_optimizer", "test_train_epoch", "test_evaluate", "test_train_mnist")
@@ -31,28 +30,8 @@ CALLERS = {
 }
 
 
-@dataclass(frozen=True)
-class Mutant:
-    source: str
-    fails: frozenset
-    may_fail: frozenset
-    message: str  # a regex that every message of a ``fails`` item must match
-
-
-def edit(name, *replacements):
-    """The reference source of ``name`` with each (old, new) text replaced once; old must occur once."""
-    source = inspect.getsource(getattr(reference, name))
-    for old, new in replacements:
-        assert source.count(old) == 1, (name, old)
-        source = source.replace(old, new)
-    return source
-
-
-def mutant(name, source, message):
-    """A mistake in ``name`` (a full source or an ``edit``): it fails its own item, and may fail its callers'."""
-    fails = frozenset({f"test_{name}"})
-    return Mutant(textwrap.dedent(source), fails, frozenset(CALLERS[name]) - fails,
-                  f"{name}.*(?:{message})" if message else name)
+CATALOGUE = Catalogue(reference, CALLERS)
+edit, mutant = CATALOGUE.edit, CATALOGUE.mutant
 
 
 # Lines of the reference, for edits.

@@ -15,10 +15,9 @@ reference and must keep full marks on every item.
 A submission that is the reference with a small change is written as an
 ``edit`` of the reference's source; only genuinely different code is spelt out.
 """
-import inspect
 import textwrap
-from dataclasses import dataclass
 
+from mutants import Catalogue
 from solutions import regresion_lineal as reference
 
 ITEMS = ("test_make_regression_data", "test_linear_forward", "test_mse_loss", "test_mse_gradients",
@@ -38,29 +37,8 @@ CALLERS = {
 }
 
 
-@dataclass(frozen=True)
-class Mutant:
-    source: str
-    fails: frozenset
-    may_fail: frozenset
-    message: str  # a regex that every message of a ``fails`` item must match
-
-
-def edit(function, *replacements):
-    """The reference source of ``function`` with each (old, new) text replaced once; old must occur once."""
-    source = inspect.getsource(getattr(reference, function))
-    for old, new in replacements:
-        assert source.count(old) == 1, (function, old)
-        source = source.replace(old, new)
-    return source
-
-
-def mutant(function, source, message, also_fails=()):
-    """A mistake in ``function`` (a full source or an ``edit``): it fails its own item, and may
-    fail its callers'."""
-    fails = frozenset({f"test_{function}", *also_fails})
-    return Mutant(textwrap.dedent(source), fails, frozenset(CALLERS[function]) - fails,
-                  f"{function}.*(?:{message})" if message else function)
+CATALOGUE = Catalogue(reference, CALLERS)
+edit, mutant = CATALOGUE.edit, CATALOGUE.mutant
 
 
 # Whole lines of the reference's train_gd / train_minibatch_sgd, and the edit that starts

@@ -14,10 +14,9 @@ other item, callers included.  ``ZEROS`` return zeros (or nothing) of the
 right shape and type; ``CORRECT_VARIANTS`` are correct implementations that
 differ from the reference and must keep full marks on every item.
 """
-import inspect
 import textwrap
-from dataclasses import dataclass
 
+from mutants import Catalogue
 from solutions import xor as reference
 
 ITEMS = ("test_sigmoid", "test_sigmoid_derivative", "test_xor_forward", "test_xor_backward",
@@ -35,28 +34,8 @@ CALLERS = {
 }
 
 
-@dataclass(frozen=True)
-class Mutant:
-    source: str
-    fails: frozenset
-    may_fail: frozenset
-    message: str  # a regex that every message of a ``fails`` item must match
-
-
-def edit(function, *replacements):
-    """The reference source of ``function`` with each (old, new) text replaced once; old must occur once."""
-    source = inspect.getsource(getattr(reference, function))
-    for old, new in replacements:
-        assert source.count(old) == 1, (function, old)
-        source = source.replace(old, new)
-    return source
-
-
-def mutant(function, source, message):
-    """A mistake in ``function`` (a full source or an ``edit``): it fails its own item."""
-    fails = frozenset({f"test_{function}"})
-    return Mutant(textwrap.dedent(source), fails, frozenset(CALLERS[function]) - fails,
-                  f"{function}.*(?:{message})" if message else function)
+CATALOGUE = Catalogue(reference, CALLERS)
+edit, mutant = CATALOGUE.edit, CATALOGUE.mutant
 
 
 SIGMOID_RETURN = "    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))\n"
