@@ -37,11 +37,17 @@ def parser():
                        help="seconds per other cell (default: %(default)s)")
     grade.add_argument("--quiet", action="store_true", help="print neither the progress bar nor the grade table")
     grade.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION")
+    grade.set_defaults(run=grade_command)
     return top
 
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    return args.run(args)
+
+
+def grade_command(args):
+    """``grade``: batch grading into results files and, optionally, the gradebook."""
     if not assignments.master_notebook(args.assignment, args.source).exists():
         sys.exit(f"error: master notebook not found: {assignments.master_notebook(args.assignment, args.source)}")
     if args.duedate and not args.gradebook:

@@ -447,14 +447,20 @@ def state(root):
 
 
 def lost(root, control_state):
-    """Students whose gradebook grades, late penalty or results file differ from the control run's."""
+    """{student: what differs} for students whose gradebook grades, late penalty or results file
+    differ from the control run's."""
     tuples, penalties, files = state(root)
     control_tuples, control_penalties, control_files = control_state
-    students = {t[0] for t in control_tuples}
-    return sorted(s for s in students
-                  if [t for t in tuples if t[0] == s] != [t for t in control_tuples if t[0] == s]
-                  or penalties.get((s, ASSIGNMENT)) != control_penalties[(s, ASSIGNMENT)]
-                  or files.get(f"{s}.json") != control_files[f"{s}.json"])
+    differences = {}
+    for s in sorted({t[0] for t in control_tuples}):
+        grades = [t for t in tuples if t[0] == s], [t for t in control_tuples if t[0] == s]
+        penalty = penalties.get((s, ASSIGNMENT)), control_penalties[(s, ASSIGNMENT)]
+        file = files.get(f"{s}.json"), control_files[f"{s}.json"]
+        found = {name: pair for name, pair in (("grades", grades), ("penalty", penalty), ("results", file))
+                 if pair[0] != pair[1]}
+        if found:
+            differences[s] = found
+    return differences
 
 
 @pytest.fixture(scope="module")
@@ -596,7 +602,7 @@ def test_K3_kill_and_resume(tmp_path, record_property):
     assert sorted(p.stem for p in (root / "results").glob("*.json")) == students
     missing = lost(root, control)
     record_property("lost", len(missing))
-    assert missing == []
+    assert missing == {}
     assert sqlite3.connect(root / "gradebook.db").execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
@@ -612,7 +618,7 @@ def test_K4_partial_results_files(graded_copy, mini, monkeypatch, record_propert
     assert sorted(counting.students) == ["beto", "carla"]
     assert graded.summary.graded_now == 2 and graded.summary.unchanged == 2
     record_property("lost", len(lost(graded_copy, mini[1])))
-    assert lost(graded_copy, mini[1]) == []
+    assert lost(graded_copy, mini[1]) == {}
 
 
 def test_K5_killed_inside_a_gradebook_transaction(tmp_path, mini, record_property):
@@ -638,7 +644,7 @@ def test_K5_killed_inside_a_gradebook_transaction(tmp_path, mini, record_propert
     assert carla == [] and not (course / "results" / "carla.json").exists()  # rolled back, whole
     assert grade_mini(course).summary.exit_code == 0
     record_property("lost", len(lost(course, mini[1])))
-    assert lost(course, mini[1]) == []
+    assert lost(course, mini[1]) == {}
 
 
 def test_K6_concurrent_graders_share_the_gradebook(tmp_path, mini, record_property):
@@ -657,7 +663,7 @@ def test_K6_concurrent_graders_share_the_gradebook(tmp_path, mini, record_proper
         assert process.wait(timeout=300) == 0, process.stderr.read()
         process.stderr.close()
     record_property("lost", len(lost(root, mini[1])))
-    assert lost(root, mini[1]) == []
+    assert lost(root, mini[1]) == {}
     assert sqlite3.connect(root / "gradebook.db").execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
@@ -696,7 +702,7 @@ def test_K7_disk_full(fault, graded_copy, mini, monkeypatch, record_property):
                 assert gradebook.grade_tuples(graded_copy / "gradebook.db") == before
     grade_mini(graded_copy)
     record_property("lost", len(lost(graded_copy, mini[1])))
-    assert lost(graded_copy, mini[1]) == []
+    assert lost(graded_copy, mini[1]) == {}
 
 
 def test_K8_sandbox_failure_is_an_error_not_a_grade(graded_copy, mini, monkeypatch, record_property):
@@ -719,7 +725,7 @@ def test_K8_sandbox_failure_is_an_error_not_a_grade(graded_copy, mini, monkeypat
     grade_mini(graded_copy)
     assert sorted(counting.students) == ["beto", "carla"]
     record_property("lost", len(lost(graded_copy, mini[1])))
-    assert lost(graded_copy, mini[1]) == []
+    assert lost(graded_copy, mini[1]) == {}
 
 
 def test_K9_hung_sandbox_is_killed(graded_copy, monkeypatch, record_property):
@@ -765,7 +771,7 @@ def test_K10_regrading_is_idempotent(graded_copy, mini, record_property):
               for table in ("student", "submitted_assignment", "submitted_notebook", "grade")]
     assert counts == [4, 4, 4, 4 * len(ITEMS)]
     record_property("lost", len(lost(graded_copy, mini[1])))
-    assert lost(graded_copy, mini[1]) == []
+    assert lost(graded_copy, mini[1]) == {}
 
 
 def test_K11_results_record_the_grader(graded_copy, monkeypatch, record_property):
