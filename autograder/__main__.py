@@ -38,6 +38,15 @@ def parser():
     grade.add_argument("--quiet", action="store_true", help="print neither the progress bar nor the grade table")
     grade.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION")
     grade.set_defaults(run=grade_command)
+    shard = commands.add_parser("shard", help="print the student folders of one shard of submitted/, one per line",
+                                description="Deal the student folders of SUBMITTED (sorted by name) round robin into "
+                                            "N shards and print those of shard I, one per line: every student lands "
+                                            "in exactly one shard, the same on every machine.")
+    shard.add_argument("--index", type=int, required=True, metavar="I", help="the shard to print, 0 to N-1")
+    shard.add_argument("--of", type=int, required=True, metavar="N", help="the number of shards")
+    shard.add_argument("submitted", type=Path, metavar="SUBMITTED",
+                       help="a submitted/ folder in nbgrader's layout, or the course root holding it")
+    shard.set_defaults(run=shard_command)
     return top
 
 
@@ -71,6 +80,20 @@ def grade_command(args):
         Console(width=None if sys.stdout.isatty() else 160).print(results.table(graded))
     errors.print(summary.line(), markup=False, highlight=False)
     return summary.exit_code
+
+
+def shard_command(args):
+    """``shard``: print the student folders of one shard."""
+    from autograder import shard
+
+    try:
+        folders = shard.shard(args.submitted, args.index, args.of)
+    except shard.ShardError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for folder in folders:
+        print(folder)
+    return 0
 
 
 if __name__ == "__main__":
