@@ -18,3 +18,13 @@ c.ClearSolutions.text_stub = "ESCRIBE TU RESPUESTA AQUÍ"
 # (ExecutePreprocessor.timeout does not, nbgrader#1463). Checks have their own
 # shorter timeouts in autograder/.
 c.Execute.timeout = 120
+
+# Feedback (nbgrader generate_feedback): nbgrader's own preprocessors with
+# autograder.feedback.HideHiddenTests between them, so the HTML has no
+# hidden-test regions and a test cell's error is its message only, not a
+# traceback quoting the cell's source (nbgrader#917, #1363).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "autograder.feedback.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
