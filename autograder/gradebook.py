@@ -9,7 +9,10 @@ owns a ``Recorder`` may use it.
 
 What stock autograde does is kept: students and the submission skeleton are
 created when missing, a manual score is never overwritten (the grade is
-flagged for review instead), and the late penalty comes from nbgrader's own
+flagged for review instead), written answers (grade cells that are also
+solution cells, not in the results) keep the new row's auto_score None and
+needs_manual_grade True, so the formgrader lists them, until a human scores
+them, and the late penalty comes from nbgrader's own
 ``AssignLatePenalties`` plugin (``c.LateSubmissionPlugin.penalty_method`` in
 ``nbgrader_config.py``; none by default).
 """
@@ -25,14 +28,14 @@ from pathlib import Path
 
 from nbgrader import utils as nbutils
 from nbgrader.api import (Assignment, Comment, Grade, GradeCell, Gradebook, InvalidEntry, MissingEntry, Notebook,
-                          Student, SubmittedAssignment, SubmittedNotebook)
+                          SolutionCell, Student, SubmittedAssignment, SubmittedNotebook)
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, ClearSolutions,
                                     ComputeChecksums, IncludeHeaderFooter, LockCells, SaveCells)
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -302,8 +305,13 @@ def _reading(url):
 
 
 def grade_tuples(url):
-    """Sorted (student, assignment, notebook, item, score, max_score) of every grade in the gradebook."""
+    """Sorted (student, assignment, notebook, item, score, max_score) of every autograded grade in the
+    gradebook; written answers (grade cells that are also solution cells, graded by hand) are left out."""
     with _reading(url) as db:
+        solution = aliased(SolutionCell)  # both cell kinds share nbgrader's base_cell table
+        written = (db.query(solution.id)
+                   .filter(solution.notebook_id == GradeCell.notebook_id, solution.name == GradeCell.name)
+                   .exists())
         rows = (db.query(Student.id, Assignment.name, Notebook.name, GradeCell.name, Grade.score, GradeCell.max_score)
                 .join(SubmittedAssignment, SubmittedAssignment.student_id == Student.id)
                 .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
@@ -311,6 +319,7 @@ def grade_tuples(url):
                 .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id)
                 .join(Grade, Grade.notebook_id == SubmittedNotebook.id)
                 .join(GradeCell, GradeCell.id == Grade.cell_id)
+                .filter(~written)
                 .all())
         return sorted(tuple(row) for row in rows)
 

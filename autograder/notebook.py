@@ -4,7 +4,8 @@ The plan follows the submission's cell order, as nbgrader does, but takes
 locked cells and test cells from the master notebook (nbgrader's
 OverwriteCells), so a student who edits a test changes nothing.  A test cell
 becomes a ``test`` step: its visible part (hidden region removed) then the
-probe of its item.
+probe of its item.  Written answers (Markdown grade cells that are also
+solution cells) are graded by hand: they are neither items nor steps.
 """
 import logging
 import re
@@ -35,7 +36,7 @@ def read_master(path):
 
 
 def items(master):
-    """The graded items of the master notebook, in order."""
+    """The autograded items of the master notebook (its test cells), in order."""
     return [Item(meta["grade_id"], float(meta.get("points", 0)))
             for meta in map(nbgrader_meta, master.cells)
             if meta.get("grade") and not meta.get("solution") and "grade_id" in meta]
@@ -82,6 +83,8 @@ def plan(master, submission):
             steps.append({"kind": "code", "source": str(cell.get("source", ""))})
             continue
         seen.add(grade_id)
+        if master_cell.cell_type != "code":
+            continue  # a written answer turned into a code cell: read by a human, never run
         meta = nbgrader_meta(master_cell)
         if grade_id in graded:
             steps.append({"kind": "test", "item": grade_id, "source": visible_part(master_cell.source)})

@@ -31,6 +31,7 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from autograder import assignments  # noqa: E402
+from autograder.notebook import items, read_master  # noqa: E402
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
@@ -57,9 +58,11 @@ def build_course(folder, students, names, only=None):
 
 
 def stock_scores(folder, assignment):
+    """Scores of the autograded items; written answers are left to a human by both graders."""
+    autograded = {item.grade_id for item in items(read_master(assignments.master_notebook(assignment)))}
     with Gradebook(f"sqlite:///{folder / 'gradebook.db'}") as gradebook:
         return {(s.student.id, g.name): g.score for s in gradebook.assignment_submissions(assignment)
-                for n in s.notebooks for g in n.grades}
+                for n in s.notebooks for g in n.grades if g.name in autograded}
 
 
 def package_scores(results):

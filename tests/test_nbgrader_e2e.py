@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from conftest import ASSIGNMENTS, REPO, run
+from conftest import ASSIGNMENT, ASSIGNMENTS, REPO, run
 
 pytestmark = pytest.mark.slow
 
@@ -54,3 +54,64 @@ def test_reference_grade_cells_write_nothing_to_stderr(course, assignment):
             for output in cell.outputs:
                 assert output.output_type != "error", cell.metadata.nbgrader.grade_id
                 assert output.get("name") != "stderr", (cell.metadata.nbgrader.grade_id, output.text)
+
+
+def written_answers(master):
+    """grade_id → points of the master notebook's written answers (grade cells that are solution cells)."""
+    return {cell.metadata.nbgrader.grade_id: cell.metadata.nbgrader.points for cell in master.cells
+            if cell.metadata.get("nbgrader", {}).get("grade") and cell.metadata.nbgrader.get("solution")}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_assignment_has_a_written_answer(assignment):
+    """Does every master notebook ask a Markdown question graded by hand, right after the question?"""
+    master = nbformat.read(REPO / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    answers = written_answers(master)
+    assert answers and all(grade_id.startswith("respuesta_") for grade_id in answers)
+    for i, cell in enumerate(master.cells):
+        if cell.metadata.get("nbgrader", {}).get("grade_id") in answers:
+            assert cell.cell_type == "markdown" and not cell.metadata.nbgrader.locked
+            assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
+            assert master.cells[i - 1].cell_type == "markdown" and "Pregunta" in master.cells[i - 1].source
+
+
+def test_hand_grades_survive_regrading_and_reach_the_export(course):
+    """Recorder: is a written answer left for the formgrader (no auto score, flagged), and does a regrade
+    keep the scores a human entered, so that `nbgrader export` adds manual and automatic points?"""
+    from autograder import gradebook as recorder, results
+    from autograder.notebook import items, read_master
+
+    master_path = course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    master = read_master(master_path)
+    (written, points), = written_answers(master).items()
+    graded = items(master)
+    tests = [{"name": item.grade_id, "score": item.points, "max_score": item.points, "status": "passed",
+              "output": ""} for item in graded]
+    result = results.submission_results(ASSIGNMENT, graded, "graded", "", "subprocess", tests)
+    db = course / "gradebook.db"
+    with recorder.Recorder(recorder.database_url(db), ASSIGNMENT, master_path, recorder.course_config(course)) as rec:
+        rec.record("ana", result)
+        with Gradebook(f"sqlite:///{db}") as gradebook:
+            grade = gradebook.find_grade(written, ASSIGNMENT, ASSIGNMENT, "ana")
+            assert (grade.auto_score, grade.manual_score, grade.needs_manual_grade) == (None, None, True)
+            assert gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, "ana").needs_manual_grade
+            # What the formgrader does when the instructor scores the answer and overrides one test cell.
+            grade.manual_score, grade.needs_manual_grade = points, False
+            overridden = gradebook.find_grade(graded[0].grade_id, ASSIGNMENT, ASSIGNMENT, "ana")
+            overridden.manual_score = 0.0
+            gradebook.db.commit()
+        rec.record("ana", result)  # a regrade
+    with Gradebook(f"sqlite:///{db}") as gradebook:
+        grade = gradebook.find_grade(written, ASSIGNMENT, ASSIGNMENT, "ana")
+        assert (grade.auto_score, grade.manual_score, grade.needs_manual_grade) == (None, points, False)
+        overridden = gradebook.find_grade(graded[0].grade_id, ASSIGNMENT, ASSIGNMENT, "ana")
+        assert (overridden.manual_score, overridden.needs_manual_grade) == (0.0, True)  # stock: flagged for review
+    tuples = {t[3]: t[4:] for t in recorder.grade_tuples(db)}
+    assert written not in tuples and tuples[graded[0].grade_id] == (0.0, graded[0].points)
+
+    run("nbgrader", "export", "--to", "grades.csv", cwd=course)
+    with open(course / "grades.csv") as handle:
+        row, = csv.DictReader(handle)
+    total = sum(item.points for item in graded)
+    assert float(row["score"]) == total - graded[0].points + points
+    assert float(row["max_score"]) == total + points
