@@ -61,7 +61,9 @@ def page_items(result, grades=None):
         items.append({"name": test["name"].removeprefix("test_"), "score": score, "max_score": test["max_score"],
                       "message": message, "state": _state(score, test["max_score"]), "written": False})
     for cell in sorted((c for c in cells.values() if c.written), key=lambda c: c.name):
-        message = PENDING if cell.pending else cell.comment or "corregida"
+        message = PENDING if cell.pending else "corregida"
+        if cell.comment:
+            message = f"{message}\nComentario del profesor: {cell.comment}"
         items.append({"name": cell.name, "score": cell.score, "max_score": cell.max_score, "message": clean(message),
                       "state": "pendiente" if cell.pending else _state(cell.score, cell.max_score), "written": True})
     return items
