@@ -11,7 +11,21 @@ TORCH_INDEX ?=
 # Optional: PYTEST_ARGS='-m "not slow"' for the quick subset.
 PYTEST_ARGS ?=
 
-.PHONY: install release demo test clean
+# Grading a class in shards, as .github/workflows/grade-class.yml does (README: CI workflows).
+ASSIGNMENT ?=
+SUBMITTED ?= submitted
+RESULTS ?= results
+GRADEBOOK ?= gradebook.db
+REPORT ?= reports
+SHARDS ?= 2
+SHARD ?= 0
+# A student repository: release/$(ASSIGNMENT)/ plus student-template/ (README: CI workflows).
+STUDENT_REPO ?= student-repos/$(ASSIGNMENT)
+# The quick part of the course self-check: release drift, solutions in sync, every grader's
+# reference / stub / known-wrong submissions (the whole check is `bash .ci/run`).
+SELFCHECK_TESTS := tests/test_release.py tests/test_solutions_sync.py $(wildcard tests/test_*graders.py)
+
+.PHONY: install release demo test selfcheck assignment-given grade-shard grade-merge report grade-sharded student-template clean
 
 install: $(STAMP)
 
@@ -31,6 +45,52 @@ demo: $(STAMP) release
 
 test: $(STAMP)
 	$(WITH_VENV) python -m pytest $(PYTEST_ARGS)
+
+selfcheck: $(STAMP)
+	$(WITH_VENV) python -m pytest -m "not slow" $(SELFCHECK_TESTS)
+
+assignment-given:
+	@test -n "$(ASSIGNMENT)" -a -d "source/$(ASSIGNMENT)" || \
+		{ echo "error: set ASSIGNMENT to one of: $(ASSIGNMENTS)" >&2; exit 2; }
+
+# One shard's share of $(SUBMITTED), graded into $(RESULTS)/$(ASSIGNMENT)/ (no gradebook).
+grade-shard: $(STAMP) assignment-given
+	@export PATH="$(CURDIR)/$(VENV)/bin:$$PATH"; \
+	folders=$$(python -m autograder shard --index $(SHARD) --of $(SHARDS) "$(SUBMITTED)") || exit 2; \
+	if [ -z "$$folders" ]; then echo "shard $(SHARD) of $(SHARDS): no students"; exit 0; fi; \
+	printf '%s\n' "$$folders" | tr '\n' '\0' | xargs -0 python -m autograder grade --assignment $(ASSIGNMENT) \
+		--results "$(RESULTS)/$(ASSIGNMENT)" --jobs 0 --quiet
+
+# The shards' results files, gathered in $(RESULTS)/$(ASSIGNMENT)/, recorded into $(GRADEBOOK):
+# current results are not graded again; missing or error ones are.
+grade-merge: $(STAMP) assignment-given
+	$(WITH_VENV) python -m autograder grade --assignment $(ASSIGNMENT) --results "$(RESULTS)/$(ASSIGNMENT)" \
+		--gradebook "$(GRADEBOOK)" --jobs 0 --quiet "$(SUBMITTED)"
+
+report: $(STAMP)
+	$(WITH_VENV) python -m autograder report --results "$(RESULTS)" --out "$(REPORT)" --gradebook "$(GRADEBOOK)"
+
+# grade-class.yml on one machine: each shard into its own folder, gathered, merged, reported.
+grade-sharded: $(STAMP) assignment-given
+	@shards=$$(mktemp -d) && trap 'rm -rf "$$shards"' EXIT && \
+	for i in $$(seq 0 $$(($(SHARDS) - 1))); do \
+		$(MAKE) --no-print-directory grade-shard SHARD=$$i RESULTS="$$shards/$$i" || \
+			echo "shard $$i failed: the merge grades what it left"; \
+		mkdir -p "$(RESULTS)/$(ASSIGNMENT)"; \
+		if [ -d "$$shards/$$i/$(ASSIGNMENT)" ]; then cp "$$shards/$$i/$(ASSIGNMENT)"/*.json "$(RESULTS)/$(ASSIGNMENT)/"; fi; \
+	done
+	$(MAKE) --no-print-directory grade-merge
+	$(MAKE) --no-print-directory report
+
+# Never source/, solutions/ or autograder/: only the release and the template.
+student-template: assignment-given
+	@if [ -e "$(STUDENT_REPO)" ] && [ -n "$$(ls -A "$(STUDENT_REPO)")" ]; then \
+		echo "error: $(STUDENT_REPO) exists and is not empty; remove it or set STUDENT_REPO" >&2; exit 2; fi
+	mkdir -p "$(STUDENT_REPO)"
+	cp -R student-template/. "$(STUDENT_REPO)/"
+	cp requirements-students.txt "$(STUDENT_REPO)/"
+	tar -C release --exclude=__pycache__ --exclude=.ipynb_checkpoints -cf - $(ASSIGNMENT) | tar -C "$(STUDENT_REPO)" -xf -
+	@echo "student repository in $(STUDENT_REPO): commit it as a new repository"
 
 clean:
 	rm -rf submitted autograded feedback solution gradebook.db exchange results reports
