@@ -125,7 +125,8 @@ class MoodleExportPlugin(ExportPlugin):
 # -- Gradescope ---------------------------------------------------------------------------------
 
 def gradescope_result(grades, messages=None):
-    """A Gradescope ``results.json`` dict: score (the total), one test per grade cell.
+    """A Gradescope ``results.json`` dict: score (the total), output, one test per grade cell (name,
+    score, max_score, output, status; no status while a written answer is pending).
 
     ``messages``: the package's results dict of this submission, whose tests'
     outputs (the checks' Spanish messages) become the tests' outputs.
@@ -145,7 +146,7 @@ def gradescope_result(grades, messages=None):
         lines.append(f"penalización por entrega tardía: -{_number(grades.late_penalty)} puntos")
     if grades.pending:
         lines.append(f"{PENDING}: {', '.join(grades.pending)}")
-    result = {"score": grades.total, "max_score": grades.max_score, "tests": tests}
+    result = {"score": grades.total, "tests": tests}
     if any(lines):
         result["output"] = "\n".join(line for line in lines if line)
     return result
