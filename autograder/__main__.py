@@ -47,6 +47,32 @@ def parser():
     shard.add_argument("submitted", type=Path, metavar="SUBMITTED",
                        help="a submitted/ folder in nbgrader's layout, or the course root holding it")
     shard.set_defaults(run=shard_command)
+    feedback = commands.add_parser("feedback", help="write one Spanish HTML feedback page per results file",
+                                   description="Write OUT/<student>/<assignment>.html for every DIR/<student>.json: "
+                                               "points and message per item, total, what to revise. Pages never "
+                                               "show hidden tests.")
+    feedback.add_argument("--assignment", required=True, choices=assignments.known())
+    feedback.add_argument("--results", required=True, type=Path, metavar="DIR",
+                          help="the grade command's results folder (<student>.json)")
+    feedback.add_argument("--out", required=True, type=Path, help="folder receiving <student>/<assignment>.html")
+    feedback.add_argument("--gradebook", metavar="URL_OR_PATH",
+                          help="add written answers (manually graded cells), manual scores, comments and late "
+                               "penalties from this nbgrader gradebook")
+    feedback.set_defaults(run=feedback_command)
+    export = commands.add_parser("export", help="export the gradebook's grades for Moodle, Gradescope or GitHub "
+                                                "Classroom", description="Totals as in `nbgrader export`: grades "
+                                 "(manual scores replace automatic ones) less the late penalty, at least 0.")
+    export.add_argument("--gradebook", required=True, metavar="URL_OR_PATH", help="the nbgrader gradebook to read")
+    export.add_argument("--to", required=True, choices=("moodle", "gradescope", "classroom"),
+                        help="moodle: grade import CSV (printed, or written to --out); gradescope: "
+                             "OUT/<assignment>/<student>/results.json; classroom: print 'Points X/Y' for --student")
+    export.add_argument("--out", type=Path, help="the CSV file (moodle) or the folder (gradescope)")
+    export.add_argument("--assignment", help="only this assignment (classroom: needed when the student has several)")
+    export.add_argument("--student", help="the student (classroom)")
+    export.add_argument("--results", type=Path, metavar="DIR",
+                        help="gradescope: the grade command's results folder of --assignment, for the checks' "
+                             "messages")
+    export.set_defaults(run=export_command)
     return top
 
 
@@ -93,6 +119,39 @@ def shard_command(args):
         return 2
     for folder in folders:
         print(folder)
+    return 0
+
+
+
+def feedback_command(args):
+    """``feedback``: the students' HTML pages from results files and, optionally, the gradebook."""
+    from autograder import exports, feedback
+
+    try:
+        pages, problems = feedback.write_pages(args.results, args.out, args.assignment, gradebook=args.gradebook)
+    except exports.ExportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for problem in problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    print(f"{len(pages)} feedback pages written under {args.out}")
+    return 1 if problems else 0
+
+
+def export_command(args):
+    """``export``: grades out of the gradebook (Moodle CSV, Gradescope results.json, Classroom points)."""
+    from autograder import exports
+
+    if args.results and args.to != "gradescope":
+        sys.exit("error: --results is only for --to gradescope")
+    try:
+        text = exports.run(args.gradebook, args.to, out=args.out, assignment=args.assignment, student=args.student,
+                           results_dir=args.results)
+    except exports.ExportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if text:
+        print(text, end="" if text.endswith("\n") else "\n")
     return 0
 
 
