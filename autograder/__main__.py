@@ -68,7 +68,7 @@ def parser():
                              "OUT/<assignment>/<student>/results.json; classroom: print 'Points X/Y' for --student")
     export.add_argument("--out", type=Path, help="the CSV file (moodle) or the folder (gradescope)")
     export.add_argument("--assignment", help="only this assignment (classroom: needed when the student has several)")
-    export.add_argument("--student", help="the student (classroom)")
+    export.add_argument("--student", help="the student (classroom: required; moodle: only this row)")
     export.add_argument("--results", type=Path, metavar="DIR",
                         help="gradescope: the grade command's results folder of --assignment, for the checks' "
                              "messages")
