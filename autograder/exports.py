@@ -89,9 +89,10 @@ def submission_grades(db, assignment=None, student=None):
 
 # -- Moodle -------------------------------------------------------------------------------------
 
-def moodle_csv(db, assignments=()):
+def moodle_csv(db, assignments=(), students=()):
     """Moodle's grade import CSV: "ID number" (nbgrader's student id), "Email address", then one column
     per assignment with its total; a student without a submission gets 0, as in ``nbgrader export``.
+    ``assignments`` and ``students`` (names) keep only those; empty keeps all.
 
     On import, map "ID number" to useridnumber (or "Email address" to useremail) and
     each assignment column to its grade item.
@@ -106,6 +107,8 @@ def moodle_csv(db, assignments=()):
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*ID_COLUMNS, *names])
     for student in db.query(Student).order_by(Student.id):
+        if students and student.id not in students:
+            continue
         writer.writerow([student.id, student.email or "", *(_number(totals.get((student.id, n), 0.0)) for n in names)])
     return out.getvalue()
 
@@ -118,7 +121,7 @@ class MoodleExportPlugin(ExportPlugin):
     """``nbgrader export --exporter autograder.exports.MoodleExportPlugin --to moodle.csv``."""
 
     def export(self, gradebook):
-        text = moodle_csv(gradebook.db, [str(a) for a in self.assignment])
+        text = moodle_csv(gradebook.db, [str(a) for a in self.assignment], [str(s) for s in self.student])
         Path(self.to or "moodle.csv").write_text(text, encoding="utf-8")
 
 
@@ -207,7 +210,7 @@ def _export(db, to, out, assignment, student, results_dir):
             raise ExportError("--to classroom needs --student")
         return classroom_points(db, student, assignment)
     if to == "moodle":
-        text = moodle_csv(db, [assignment] if assignment else [])
+        text = moodle_csv(db, [assignment] if assignment else [], [student] if student else [])
         if out is None:
             return text
         Path(out).write_text(text, encoding="utf-8")
