@@ -75,6 +75,7 @@ def test_nbgrader_export_and_moodle_csv_agree(course, tmp_path):
     assert {s: float(row[2]) for s, row in moodle.items()} == {s: float(row["score"]) for s, row in stock.items()}
 
     assert export(root, "--to", "moodle").stdout == text
+    assert export(root, "--to", "moodle", "--student", "ana").stdout == "\n".join(text.splitlines()[:2]) + "\n"
     run("nbgrader", "export", "--exporter", "autograder.exports.MoodleExportPlugin", "--to", "plugin.csv",
         cwd=tmp_path)
     assert (tmp_path / "plugin.csv").read_text() == text
