@@ -1,6 +1,7 @@
 """release/ is generated from source/ by nbgrader and must never drift."""
 import json
 
+import nbformat
 import pytest
 
 from conftest import ASSIGNMENTS, REPO, run
@@ -52,3 +53,42 @@ def test_source_validates_and_release_fails_every_test(assignment):
     assert "Success! Your notebook passes all the tests." in passed.stdout, passed.stdout + passed.stderr
     inverted = run("nbgrader", "validate", "--invert", str(release), cwd=REPO, check=False)
     assert "Success! The notebook does not pass any tests." in inverted.stdout, inverted.stdout + inverted.stderr
+
+
+LEARNING_ONLY = "# Solo para aprender"
+
+
+def errors_by_cell(path):
+    """Run a notebook top to bottom in a real kernel, as a student would (no NBGRADER_EXECUTION):
+    [(cell, ename, evalue)] of every cell that raised."""
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=600, allow_errors=True, resources={"metadata": {"path": str(path.parent)}}).execute()
+    return [(cell, output.ename, output.evalue) for cell in notebook.cells if cell.cell_type == "code"
+            for output in cell.outputs if output.output_type == "error"]
+
+
+def misplaced_errors(errors):
+    """The errors a release notebook must not raise: anything in a stub cell itself (defining the stub
+    must work); anything but the stubs' NotImplementedError elsewhere, except, in a learning-only cell
+    after an earlier one failed, the NameError/KeyError of what that cell could not build."""
+    wrong, learning_failed = [], False
+    for cell, ename, evalue in errors:
+        nbgrader = cell.metadata.get("nbgrader", {})
+        learning = cell.source.startswith(LEARNING_ONLY)
+        cascade = learning and learning_failed and ename in ("NameError", "KeyError")
+        if nbgrader.get("solution") or not (ename == "NotImplementedError" or cascade):
+            wrong.append((nbgrader.get("grade_id"), ename, evalue))
+        learning_failed |= learning
+    return wrong
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_runs_top_to_bottom_raising_only_in_the_stubs(assignment, monkeypatch):
+    """Does the release notebook run in a Jupyter kernel with only the stubs raising NotImplementedError?"""
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    errors = errors_by_cell(REPO / "release" / assignment / f"{assignment}.ipynb")
+    assert errors, "the stubs raised nothing"
+    assert misplaced_errors(errors) == []
