@@ -19,8 +19,10 @@ gradebook always ends equal to the results files.
 """
 import hashlib
 import importlib.metadata
+import json
 import platform
 import shutil
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -36,6 +38,7 @@ from autograder.seeds import item_seed
 PACKAGE = Path(__file__).resolve().parent
 MIN_FREE_BYTES = 16 * 2**20  # refuse to start a batch with less free space (ATTACKS K7)
 LISTED = 5  # file names quoted in a message
+TIMINGS = ".timings.jsonl"  # beside the results files: {"student", "seconds", "status"} per graded submission
 
 
 class UsageError(Exception):
@@ -269,7 +272,7 @@ def run(assignment, inputs, results_path, *, source=assignments.SOURCE, limits=r
     if todo:
         runner.prepare()
     pool = ThreadPoolExecutor(max_workers=jobs)
-    futures = {pool.submit(grade, s, assignment, source, limits, items, identity): s for s in todo}
+    futures = {pool.submit(_timed, grade, s, assignment, source, limits, items, identity): s for s in todo}
     final, stopped, counts = {}, None, Counter()
     try:
         with bar:
@@ -280,7 +283,10 @@ def run(assignment, inputs, results_path, *, source=assignments.SOURCE, limits=r
                     final[submission.student] = previous[submission]
             for future in as_completed(futures):
                 submission = futures[future]
-                final[submission.student] = _commit(submission, future.result(), recorder, target[submission], items)
+                result, seconds = future.result()
+                final[submission.student] = _commit(submission, result, recorder, target[submission], items)
+                if not single:
+                    _log_timing(results_path, submission.student, seconds, final[submission.student]["status"])
                 counts[final[submission.student]["status"]] += 1
                 bar.update(task, advance=1, invalid=counts["invalid_submission"], errors=counts["error"])
     except (OSError, OperationalError) as exc:  # disk full, gradebook locked too long… (ATTACKS K7)
@@ -294,6 +300,19 @@ def run(assignment, inputs, results_path, *, source=assignments.SOURCE, limits=r
             recorder.close()
     graded_now = sum(counts.values())
     return Summary(Counter(r["status"] for r in final.values()), graded_now, len(final) - graded_now, stopped), final
+
+
+def _timed(function, *args):
+    """(function(*args), its wall time in seconds)."""
+    start = time.monotonic()
+    return function(*args), time.monotonic() - start
+
+
+def _log_timing(folder, student, seconds, status):
+    """Append one line to the folder's timings sidecar (results files hold no durations)."""
+    line = json.dumps({"student": student, "seconds": round(seconds, 3), "status": status}, ensure_ascii=False)
+    with open(folder / TIMINGS, "a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
 
 
 def _recorder(gradebook, assignment, source, config, duedate):
