@@ -38,6 +38,13 @@ def parser():
     grade.add_argument("--quiet", action="store_true", help="print neither the progress bar nor the grade table")
     grade.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION")
     grade.set_defaults(run=grade_command)
+    report = commands.add_parser("report", help="write the class report: an HTML page with plots and a grades CSV")
+    report.add_argument("--results", required=True, type=Path, metavar="DIR",
+                        help="folder with one results folder per assignment: DIR/<assignment>/<student>.json")
+    report.add_argument("--out", required=True, type=Path, help="folder receiving index.html and grades.csv")
+    report.add_argument("--gradebook", metavar="URL_OR_PATH",
+                        help="take totals from this nbgrader gradebook (manual scores and late penalties included)")
+    report.set_defaults(run=report_command)
     shard = commands.add_parser("shard", help="print the student folders of one shard of submitted/, one per line",
                                 description="Deal the student folders of SUBMITTED (sorted by name) round robin into "
                                             "N shards and print those of shard I, one per line: every student lands "
@@ -152,6 +159,19 @@ def export_command(args):
         return 2
     if text:
         print(text, end="" if text.endswith("\n") else "\n")
+    return 0
+
+
+def report_command(args):
+    """``report``: the class report from results folders and, optionally, the gradebook."""
+    from autograder import report
+
+    try:
+        page = report.write(args.results, args.out, gradebook=args.gradebook)
+    except report.ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {page} and {page.with_name('grades.csv')}")
     return 0
 
 
