@@ -11,11 +11,11 @@ import sys
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import exports, notebook
+from autograder import exports
 from autograder.seeds import item_seed
 from conftest import ASSIGNMENT, run
 from test_batch import HIDDEN_MARKERS, ITEMS
-from test_feedback import WRITTEN, graded_class
+from test_feedback import WRITTEN, graded_class, written_points
 
 pytestmark = pytest.mark.slow
 STUDENTS = {"ana", "beto", "carla", "ivan", "mia", "zoe_xss"}
@@ -44,11 +44,6 @@ def export(root, *args, check=True):
 
 def results_of(root, student):
     return json.loads((root / "results" / f"{student}.json").read_text())
-
-
-def written_points(source):
-    master = notebook.read_master(source / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    return sum(m.get("points", 0) for m in map(notebook.nbgrader_meta, master.cells) if m.get("grade") and m.get("solution"))
 
 
 def test_nbgrader_export_and_moodle_csv_agree(course, tmp_path):

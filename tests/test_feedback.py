@@ -58,6 +58,13 @@ def graded_class(root):
     return source
 
 
+def written_points(source):
+    """The points of the master's written-answer cells (grade and solution)."""
+    master = notebook.read_master(assignments.master_notebook(ASSIGNMENT, source))
+    return sum(meta.get("points", 0) for meta in map(notebook.nbgrader_meta, master.cells)
+               if meta.get("grade") and meta.get("solution"))
+
+
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory):
     """(root, {student: page HTML}) from the real command with the gradebook."""
@@ -113,12 +120,10 @@ def test_pages_show_items_total_written_answers_and_what_to_revise(pages):
     the failed item first in "qué revisar"."""
     root, by_student = pages
     assert set(by_student) == {"ana", "beto", "carla", "ivan", "mia", "zoe_xss"}
-    written_points = sum(meta.get("points", 0) for meta in map(notebook.nbgrader_meta, nbformat.read(
-        assignments.master_notebook(ASSIGNMENT, root / "source"), as_version=4).cells)
-        if meta.get("grade") and meta.get("solution"))
+    written = written_points(root / "source")
     ana, carla = Page(by_student["ana"]).visible, Page(by_student["carla"]).visible
     result = results_of(root, "ana")
-    assert f"Total: {result['score'] + 1:g} / {result['max_score'] + written_points:g} puntos" in ana
+    assert f"Total: {result['score'] + 1:g} / {result['max_score'] + written:g} puntos" in ana
     for test in result["tests"]:
         assert squeeze(f"{test['name'].removeprefix('test_')} {test['score']:g} / {test['max_score']:g} "
                        f"{test['output']}") in ana
@@ -126,7 +131,7 @@ def test_pages_show_items_total_written_answers_and_what_to_revise(pages):
 
     failed = [t for t in results_of(root, "carla")["tests"] if t["score"] == 0]
     assert [t["name"] for t in failed] == ["test_mse_gradients"]
-    assert f"Total: 0 / {result['max_score'] + written_points:g} puntos" in carla  # late: penalty "zero"
+    assert f"Total: 0 / {result['max_score'] + written:g} puntos" in carla  # late: penalty "zero"
     assert "Penalización por entrega tardía: −8 puntos" in carla
     assert f"{WRITTEN} (respuesta escrita) — / 1 pendiente de corrección manual" in carla
     review = carla.split("Qué revisar")[1].split("Apartados")[0]
