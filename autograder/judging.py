@@ -41,13 +41,25 @@ def expect_tensor(value, what, shape, dtype):
 
     Returns its entries as float64 (cast only after the dtype was checked).
     """
-    if value.get("kind") != "tensor":
-        fail(f"{what}: se esperaba un torch.Tensor, se obtuvo {kind_name(value)}")
+    return _expect_array_like(value, what, "tensor", shape, dtype)
+
+
+def expect_array(value, what, shape, dtype="float64"):
+    """``value`` is a numpy.ndarray of ``shape`` and ``dtype`` with finite entries; returns it as float64."""
+    return _expect_array_like(value, what, "ndarray", shape, dtype)
+
+
+ARRAY_KINDS = {"tensor": "un torch.Tensor", "ndarray": "un numpy.ndarray"}
+
+
+def _expect_array_like(value, what, kind, shape, dtype):
+    if value.get("kind") != kind:
+        fail(f"{what}: se esperaba {ARRAY_KINDS[kind]}, se obtuvo {kind_name(value)}")
     if tuple(value["shape"]) != tuple(shape):
         fail(f"{what}: forma esperada {tuple(shape)}, obtenida {tuple(value['shape'])}")
     if value["dtype"] != dtype:
         fail(f"{what}: dtype esperado {dtype}, obtenido {value['dtype']}")
-    if value["device"] != "cpu":
+    if kind == "tensor" and value["device"] != "cpu":
         fail(f"{what}: debe estar en la CPU, está en {value['device']}")
     array = value["array"]
     if not np.isfinite(array).all():
@@ -110,3 +122,20 @@ def numerical_gradient(f, x, h=1e-6):
         x[index] = old
         grad[index] = (up - down) / (2 * h)
     return grad
+
+
+def expect_shuffled_epochs(what, epochs, sizes, rows):
+    """Mini-batch SGD's sampling: ``epochs`` lists, per epoch, the row indices of each mini-batch
+    in order; each epoch must take consecutive batches of ``sizes`` rows that use every one of
+    ``rows`` rows exactly once, in an order shuffled again every epoch."""
+    orders = []
+    for batches in epochs:
+        if [len(batch) for batch in batches] != sizes:
+            fail(f"{what}: minilotes consecutivos de batch_size filas; se esperaban tamaños {sizes}, "
+                 f"hubo {[len(batch) for batch in batches]}")
+        order = sum(batches, [])
+        if sorted(order) != list(range(rows)):
+            fail(f"{what}: en cada época cada fila debe usarse exactamente una vez")
+        orders.append(order)
+    if all(order == list(range(rows)) for order in orders) or all(order == orders[0] for order in orders):
+        fail(f"{what}: las filas deben barajarse de nuevo en cada época")

@@ -118,7 +118,7 @@ class Zygote:
             os.close(reader)
 
     def _follow(self, reader, on_event, deadline_of):
-        buffer, done, outcome = b"", False, None
+        buffer, done = b"", False
         streams = [reader, self.process.stdout]
         while True:
             wait = deadline_of() - time.monotonic()

@@ -12,7 +12,9 @@ import re
 
 import torch
 
-from autograder import assignments, grading, notebook as nb, wire
+from autograder import assignments, grading
+from autograder import notebook as nb
+from autograder import wire
 from autograder.seeds import item_seed
 
 MAX_MESSAGE = 300
@@ -21,6 +23,12 @@ MAX_MESSAGE = 300
 def items(assignment):
     """The grade_ids of the master notebook's graded cells, in order."""
     return [item.grade_id for item in nb.items(nb.read_master(assignments.master_notebook(assignment)))]
+
+
+def master_cell(assignment, grade_id):
+    """The source of the master notebook's cell ``grade_id``."""
+    master = nb.read_master(assignments.master_notebook(assignment))
+    return next(c.source for c in master.cells if nb.nbgrader_meta(c).get("grade_id") == grade_id)
 
 
 def stub_source(reference_source):
@@ -45,6 +53,11 @@ def namespace(*sources):
     for source in sources:
         cell(ns, source)
     return ns
+
+
+def notebook(catalogue, *sources):
+    """A notebook namespace: the catalogue's ``SETUP`` cells, then ``sources`` run as cells."""
+    return namespace(catalogue.SETUP, *sources)
 
 
 def grade(assignment, ns, directory):

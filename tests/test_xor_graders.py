@@ -5,105 +5,24 @@ data cells and the reference run first, then a mutant's cell redefines one
 function, as a student's notebook would; each item goes through the same
 probe → wire → judge path as a hidden test cell.
 """
-import dataclasses
-import inspect
-import re
-import warnings
+from functools import partial
 
-import nbformat
 import numpy as np
 import pytest
 import torch
 
-from autograder import assignments, grading, kernel
+import harness
+from autograder import grading
 from autograder.judges import xor as judges
 from autograder.probes import xor as probes
-from autograder.probing import preserved_global_rngs
 from autograder.seeds import item_seed
 from autograder.wire import describe
-from harness import assert_mutant_caught, failures, stub_source
-from harness import grade as grade_in
-from harness import namespace
-from mutants.xor import CALLERS, CORRECT_VARIANTS, ITEMS, MUTANTS, ZEROS
+from mutants import xor as catalogue
+from mutants.xor import ASSIGNMENT, CORRECT_VARIANTS, ITEMS, MUTANTS, REFERENCE
 from solutions import xor as reference
 
-ASSIGNMENT = "02_xor"
-REFERENCE = inspect.getsource(reference)
-
-
-def locked_cell(grade_id):
-    master = nbformat.read(assignments.master_notebook(ASSIGNMENT), as_version=4)
-    return next(c.source for c in master.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-
-
-SETUP = locked_cell("setup") + "\n" + locked_cell("xor_data")
-
-
-def notebook(*sources):
-    return namespace(SETUP, *sources)
-
-
-def function_of(item):
-    return assignments.check_name(item)
-
-
-def grade(ns, directory):
-    return grade_in(ASSIGNMENT, ns, directory)
-
-
-def test_reference_gets_full_marks(tmp_path):
-    """Does the reference get full marks on every item?"""
-    scores = grade(notebook(REFERENCE), tmp_path)
-    assert list(scores) == list(ITEMS)
-    assert failures(scores) == {}
-    assert all(message == f"{function_of(item)}: correcto" for item, (_, message) in scores.items())
-
-
-def test_catalogue_covers_every_function():
-    """Does every contract function have mistakes, a zeros mutant and a correct variant?"""
-    functions = {function_of(item) for item in ITEMS}
-    assert set(CALLERS) == functions
-    assert {function_of(item) for m in MUTANTS.values() for item in m.fails} == functions
-    assert {function_of(item) for m in ZEROS.values() for item in m.fails} == functions
-    assert {name for name in functions if any(f"def {name}(" in s for s in CORRECT_VARIANTS.values())} == functions
-    for mutant in (*MUTANTS.values(), *ZEROS.values()):
-        assert mutant.fails and mutant.fails <= set(ITEMS) and mutant.may_fail <= set(ITEMS)
-        re.compile(mutant.message)
-
-
-@pytest.mark.parametrize("name", list(MUTANTS))
-def test_mutant_loses_its_item_and_only_it(name, tmp_path):
-    """Does each known mistake lose its own item, with a message naming the function and the cause,
-    and keep full marks everywhere else (the hidden checks use stand-ins for the other functions)?"""
-    mutant = dataclasses.replace(MUTANTS[name], may_fail=frozenset())
-    assert_mutant_caught(mutant, grade(notebook(REFERENCE, mutant.source), tmp_path))
-
-
-@pytest.mark.parametrize("name", list(ZEROS))
-def test_zeros_of_the_right_shape_fail(name, tmp_path):
-    """Does a function that returns zeros of the right shape and type fail its item?"""
-    mutant = dataclasses.replace(ZEROS[name], may_fail=frozenset())
-    assert_mutant_caught(mutant, grade(notebook(REFERENCE, mutant.source), tmp_path))
-
-
-@pytest.mark.parametrize("name", list(CORRECT_VARIANTS))
-def test_correct_variant_gets_full_marks(name, tmp_path):
-    """Does a correct implementation that differs from the reference keep full marks on every item?"""
-    assert failures(grade(notebook(REFERENCE, CORRECT_VARIANTS[name]), tmp_path)) == {}
-
-
-def test_stub_scores_zero_with_a_clear_message(tmp_path):
-    """Does the release stub score 0 on every item, saying the function is not implemented?"""
-    scores = grade(notebook(stub_source(REFERENCE)), tmp_path)
-    for item, (score, message) in scores.items():
-        assert score == 0, item
-        assert message.startswith(function_of(item)) and "no implementado" in message, message
-
-
-def test_missing_function_scores_zero(tmp_path):
-    """Does a notebook whose answer cells were never run score 0 on every item, with a message?"""
-    scores = grade(notebook(), tmp_path)
-    assert all(score == 0 and "no está definida" in message for score, message in scores.values())
+notebook = partial(harness.notebook, catalogue)
+grade = partial(harness.grade, ASSIGNMENT)
 
 
 def test_sigmoid_warnings_count_whatever_the_notebook_set(tmp_path):
@@ -164,78 +83,6 @@ def test_learning_check_is_skipped_from_an_unlucky_start():
     data["learn"] = describe((final, losses))
     score, message = grading.judge(ASSIGNMENT, "test_train_xor_numpy", {"ok": data}, seed)
     assert score == 1, message
-
-
-@pytest.mark.parametrize("item", ["test_train_xor_numpy", "test_train_xor_torch"])
-def test_a_run_that_does_not_learn_fails(item):
-    """When the learning run ends where it started, does the item fail saying it did not learn XOR?"""
-    seed = item_seed(ASSIGNMENT, item)
-    data = grading.run_probe(ASSIGNMENT, item, notebook(REFERENCE), seed)["ok"]
-    if item == "test_train_xor_numpy":
-        data["learn"]["items"][0] = data["learn_start"]["items"][0]
-    else:
-        data["learn"]["output"]["array"][:] = 0.5
-    score, message = grading.judge(ASSIGNMENT, item, {"ok": data}, seed)
-    assert score == 0 and message.startswith(function_of(item)) and "no aprende XOR" in message, message
-
-
-def test_modified_data_costs_the_training_item():
-    """Does a train_xor_numpy that changed XOR_X or XOR_Y lose its item, saying so?"""
-    seed = item_seed(ASSIGNMENT, "test_train_xor_numpy")
-    data = grading.run_probe(ASSIGNMENT, "test_train_xor_numpy", notebook(REFERENCE), seed)["ok"]
-    data["data_intact"] = False
-    score, message = grading.judge(ASSIGNMENT, "test_train_xor_numpy", {"ok": data}, seed)
-    assert score == 0 and message.startswith("train_xor_numpy") and "XOR_X" in message, message
-
-
-MALFORMED = {
-    "dict_of_nonsense": {"weird": 1},
-    "list_of_ints": [1, 2],
-    "none": None,
-    "string": "x",
-    "list_of_dicts": [{"weird": 1}] * 4,
-    "cases_not_a_list": {"cases": "abc", "default": {}, "reseeds": False, "steps": "abc", "learn": {}},
-    "array_with_text": [{"s": {"kind": "ndarray", "type": "ndarray", "shape": [15], "dtype": "float64",
-                               "array": "zz"}, "intact": True, "warnings": []}] * 4,
-}
-
-
-@pytest.mark.parametrize("payload", list(MALFORMED))
-@pytest.mark.parametrize("item", ITEMS)
-def test_judge_survives_malformed_data(item, payload):
-    """Does a judge fed malformed probe data give 0 with a message instead of raising?"""
-    score, message = grading.judge(ASSIGNMENT, item, {"ok": MALFORMED[payload]}, item_seed(ASSIGNMENT, item))
-    assert score == 0 and message.startswith(function_of(item)), message
-
-
-@pytest.mark.parametrize("item", ["test_sigmoid", "test_sigmoid_derivative", "test_xor_forward", "test_xor_backward"])
-def test_judge_refuses_fewer_cases_than_its_inputs(item):
-    """Does a judge give 0 when the probe data hold fewer cases than the hidden inputs it regenerates?"""
-    seed = item_seed(ASSIGNMENT, item)
-    data = grading.run_probe(ASSIGNMENT, item, notebook(REFERENCE), seed)["ok"]
-    del data[1:]
-    score, message = grading.judge(ASSIGNMENT, item, {"ok": data}, seed)
-    assert score == 0, message
-
-
-def test_reference_checks_write_nothing_to_stderr(capfd):
-    """Do the hidden test cells, run in the kernel on the reference, print ✓ and leave stderr empty?"""
-    ns = notebook(REFERENCE)
-    for item in ITEMS:
-        kernel.check(ASSIGNMENT, item, ns)
-    out, err = capfd.readouterr()
-    assert err == ""
-    assert out.count("✓") == len(ITEMS)
-
-
-def test_reference_raises_no_warnings_under_the_probes():
-    """Does the reference run every probe without a single warning (which a notebook shows on stderr)?"""
-    ns = notebook(REFERENCE)
-    with warnings.catch_warnings(record=True) as caught, preserved_global_rngs():
-        warnings.simplefilter("always")
-        for item in ITEMS:
-            getattr(probes, function_of(item))(ns, item_seed(ASSIGNMENT, item))
-    assert [str(w.message) for w in caught] == []
 
 
 def test_probes_leave_the_notebook_namespace_as_they_found_it():

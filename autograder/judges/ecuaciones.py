@@ -6,9 +6,9 @@ import torch
 from torch import nn
 
 from autograder.judging import (TOLERANCE, expect_close, expect_floats, expect_no_graph, expect_sequence,
-                                expect_tensor, fail, kind_name, mixed_error)
-from autograder.probes.ecuaciones import (SWAPPED_ROWS, TEST_ROWS, TRACE_ROWS, TRAIN_BATCH, TRAIN_EPOCHS,
-                                          TRAIN_LR, TRAIN_ROWS, ProbeNet, equations, root_cases)
+                                expect_shuffled_epochs, expect_tensor, fail, kind_name, mixed_error)
+from autograder.probes.ecuaciones import (SWAPPED_ROWS, TEST_ROWS, TRACE_ROWS, TRAIN_BATCH, TRAIN_EPOCHS, TRAIN_LR,
+                                          TRAIN_ROWS, ProbeNet, equations, root_cases)
 from solutions import ecuaciones as ref
 
 # Unit roundoff of each dtype: the computed b² - 4ac is off by a few units of
@@ -263,18 +263,8 @@ def train_solver(data, seed):
         fail(f"{what}: se esperaban {per_epoch} pasos de optimización por época (minilotes de "
              f"{', '.join(map(str, sizes))} filas; el último, más pequeño, también se usa), "
              f"hubo {len(steps)} en {TRAIN_EPOCHS} épocas")
-    orders = []
-    for e in range(TRAIN_EPOCHS):
-        epoch = [rows for rows, _, _ in steps[e * per_epoch:(e + 1) * per_epoch]]
-        if [len(rows) for rows in epoch] != sizes:
-            fail(f"{what}: minilotes consecutivos de batch_size filas; se esperaban tamaños {sizes}, "
-                 f"hubo {[len(rows) for rows in epoch]}")
-        order = sum(epoch, [])
-        if sorted(order) != list(range(TRAIN_ROWS)):
-            fail(f"{what}: en cada época cada fila debe usarse exactamente una vez")
-        orders.append(order)
-    if all(order == list(range(TRAIN_ROWS)) for order in orders) or all(order == orders[0] for order in orders):
-        fail(f"{what}: las filas deben barajarse de nuevo en cada época")
+    expect_shuffled_epochs(what, [[rows for rows, _, _ in steps[e * per_epoch:(e + 1) * per_epoch]]
+                                  for e in range(TRAIN_EPOCHS)], sizes, TRAIN_ROWS)
     replay(seed, coefs, roots, [(rows, after) for rows, _, after in steps], what)
     epochs = [[(batch_loss(forward, rows, roots, what), len(rows)) for rows, forward, _ in
                steps[e * per_epoch:(e + 1) * per_epoch]] for e in range(TRAIN_EPOCHS)]

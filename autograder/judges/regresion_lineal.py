@@ -6,8 +6,8 @@ import tokenize
 import numpy as np
 import torch
 
-from autograder.judging import (TOLERANCE, expect_close, expect_floats, expect_no_graph,
-                                expect_sequence, expect_tensor, fail, numerical_gradient)
+from autograder.judging import (TOLERANCE, expect_close, expect_floats, expect_no_graph, expect_sequence,
+                                expect_shuffled_epochs, expect_tensor, fail, numerical_gradient)
 from autograder.probes.regresion_lineal import SHAPES, regression, tensors
 from solutions import regresion_lineal as ref
 
@@ -258,18 +258,8 @@ def train_minibatch_sgd(data, seed):
     if len(calls) != epochs * per_epoch:
         fail(f"{name}: con n={n} y batch_size={batch} se esperaban {per_epoch} pasos por época "
              f"(minilotes de 4, 4 y 2 filas; el último, más pequeño, también se usa), hubo {len(calls)} en {epochs} épocas")
-    orders = []
-    for e in range(epochs):
-        batches = [batch_rows(name, train, c) for c in calls[e * per_epoch:(e + 1) * per_epoch]]
-        if [len(rows) for rows in batches] != [4, 4, 2]:
-            fail(f"{name}: minilotes consecutivos de batch_size filas; se esperaban tamaños [4, 4, 2], "
-                 f"hubo {[len(rows) for rows in batches]}")
-        order = sum(batches, [])
-        if sorted(order) != list(range(n)):
-            fail(f"{name}: en cada época cada fila debe usarse exactamente una vez")
-        orders.append(order)
-    if all(order == list(range(n)) for order in orders) or all(order == orders[0] for order in orders):
-        fail(f"{name}: las filas deben barajarse de nuevo en cada época")
+    expect_shuffled_epochs(name, [[batch_rows(name, train, c) for c in calls[e * per_epoch:(e + 1) * per_epoch]]
+                                  for e in range(epochs)], [4, 4, 2], n)
     expect_steps(name, train, calls, final, lr=0.1, steps_per_epoch=per_epoch)
     one = data["one_batch"]
     expect_training_result(one["result"], f"{name} con n < batch_size", 5, 4, 2)

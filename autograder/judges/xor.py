@@ -2,11 +2,11 @@
 import numpy as np
 import torch
 
-from autograder.judging import (TOLERANCE, expect_close, expect_floats, expect_sequence, expect_tensor, fail,
-                                kind_name, mixed_error, numerical_gradient)
+from autograder.judging import (TOLERANCE, expect_array, expect_close, expect_floats, expect_sequence, expect_tensor,
+                                fail, kind_name, mixed_error, numerical_gradient)
 from autograder.probes.xor import (BACKWARD_CASES, BUILD_CASES, FORWARD_CASES, NUMPY_EPOCHS, NUMPY_LEARNING_LR,
-                                   TORCH_EPOCHS, TORCH_STEP_RUNS, XOR_X, XOR_Y, activations, network,
-                                   sigmoid_inputs, torch_data, torch_start)
+                                   TORCH_EPOCHS, TORCH_STEP_RUNS, XOR_X, XOR_Y, activations, network, sigmoid_inputs,
+                                   torch_data, torch_start)
 from solutions import xor as ref
 
 # The contract's bound for sigmoid: absolute error, no relative term, |z| ≤ 1000.
@@ -20,20 +20,6 @@ START_MEAN = 0.5
 # "Learns XOR" (contract): (output > 0.5) == Y on the four rows and final loss below this.
 LEARNED_LOSS = 0.05
 PARAMS = ("W1", "b1", "W2", "b2")
-
-
-def expect_array(value, what, shape, dtype="float64"):
-    """``value`` is a numpy.ndarray of ``shape`` and ``dtype`` with finite entries; returns it as float64."""
-    if value.get("kind") != "ndarray":
-        fail(f"{what}: se esperaba un numpy.ndarray, se obtuvo {kind_name(value)}")
-    if tuple(value["shape"]) != tuple(shape):
-        fail(f"{what}: forma esperada {tuple(shape)}, obtenida {tuple(value['shape'])}")
-    if value["dtype"] != dtype:
-        fail(f"{what}: dtype esperado {dtype}, obtenido {value['dtype']}")
-    array = value["array"]
-    if not np.isfinite(array).all():
-        fail(f"{what}: contiene NaN o infinitos")
-    return array.astype(np.float64)
 
 
 def expect_intact(result, what):

@@ -11,10 +11,16 @@ everywhere else.  ``ZEROS`` return zeros (or do nothing) with the right
 shape and dtype.  ``CORRECT_VARIANTS`` are correct implementations that
 differ from the reference and must keep full marks on every item.
 """
+import inspect
 import textwrap
 
-from mutants import Catalogue
+from mutants import Catalogue, fewer_cases
 from solutions import ecuaciones as reference
+
+ASSIGNMENT = "03_ecuaciones"
+# The notebook's setup cells, run before any answer.
+SETUP = ""
+REFERENCE = inspect.getsource(reference)
 
 ITEMS = ("test_quadratic_roots", "test_make_quadratic_data", "test_QuadraticSolver", "test_train_solver",
          "test_predict_roots")
@@ -370,3 +376,20 @@ CORRECT_VARIANTS = {name: textwrap.dedent(source) for name, source in {
             return torch.stack([out.min(dim=1).values, out.max(dim=1).values], dim=1)
         """,
 }.items()}
+
+# Probe data shaped like this assignment's, but wrong (the generic wrong shapes are in test_graders).
+MALFORMED = {
+    "list_of_dicts": [{"weird": 1}] * 3,
+    "cases_not_a_list": {"cases": "abc", "events": [1, 2], "swapped": {}, "trained": {}},
+    "tensor_with_text": {"cases": [{"roots": {"kind": "tensor", "type": "Tensor", "shape": [108, 2],
+                                              "dtype": "float32", "device": "cpu", "array": "zz",
+                                              "requires_grad": False}, "intact": True}] * 2,
+                         "events": [1, 1]},
+    "forwards_not_records": {key: {"losses": {"kind": "list", "type": "list", "length": 3,
+                                              "items": [{"kind": "float", "type": "float", "value": 1.0}] * 3},
+                                   "intact": True, "final": {"kind": "none"}, "forwards": [1, 2]}
+                             for key in ("steps", "again", "other", "one_batch", "a", "b", "c", "small", "one")},
+}
+
+# Probe data cut short: the judge must refuse fewer cases than the hidden inputs it regenerates.
+TRUNCATED = dict.fromkeys(["test_quadratic_roots", "test_QuadraticSolver"], fewer_cases)

@@ -12,10 +12,16 @@ everywhere else.  ``ZEROS`` do no work and return something of the right
 type.  ``CORRECT_VARIANTS`` are correct implementations that differ from the
 reference and must keep full marks on every item.
 """
+import inspect
 import textwrap
 
 from mutants import Catalogue
 from solutions import mnist as reference
+
+ASSIGNMENT = "04_mnist"
+# The notebook's setup cells, run before any answer.
+SETUP = "import torch\nimport torch.nn.functional as F\nfrom torch import nn, optim\n"
+REFERENCE = inspect.getsource(reference)
 
 ITEMS = ("test_MNISTNet3", "test_make_sgd_optimizer", "test_train_epoch", "test_evaluate", "test_train_mnist")
 
@@ -338,3 +344,27 @@ CORRECT_VARIANTS = {name: textwrap.dedent(source) for name, source in {
             return losses
         """,
 }.items()}
+
+# Probe data shaped like this assignment's, but wrong (the generic wrong shapes are in test_graders).
+MALFORMED = {
+    "module_without_layers": {"module": True, "layers": "zz", "out4": {}, "out2": {}},
+    "runs_of_strings": {"rules": "abc", "learned": "abc", "por defecto": "x", "lr=0.05, momentum=0.5": "x"},
+    "float_with_text": {"loss": {"kind": "float", "type": "float", "value": "zz"}, "result": {"kind": "float"},
+                        "forwards": "abc", "steps": [], "params": []},
+}
+
+
+def cut_layers(data):
+    del data["layers"][2:]
+
+
+def cut_steps(data):
+    del data["steps"]["items"][1:]
+
+
+def cut_parameters(data):
+    del data["rules"]["params"]["items"][2:]
+
+
+# Probe data cut short: the judge must refuse fewer layers, steps or parameters than they should hold.
+TRUNCATED = {"test_MNISTNet3": cut_layers, "test_train_epoch": cut_steps, "test_train_mnist": cut_parameters}

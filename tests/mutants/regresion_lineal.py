@@ -15,10 +15,16 @@ reference and must keep full marks on every item.
 A submission that is the reference with a small change is written as an
 ``edit`` of the reference's source; only genuinely different code is spelt out.
 """
+import inspect
 import textwrap
 
-from mutants import Catalogue
+from mutants import Catalogue, fewer_cases
 from solutions import regresion_lineal as reference
+
+ASSIGNMENT = "01_regresion_lineal"
+# The notebook's setup cells, run before any answer.
+SETUP = ""
+REFERENCE = inspect.getsource(reference)
 
 ITEMS = ("test_make_regression_data", "test_linear_forward", "test_mse_loss", "test_mse_gradients",
          "test_autograd_gradients", "test_train_gd", "test_train_minibatch_sgd")
@@ -393,3 +399,15 @@ CORRECT_VARIANTS = {name: textwrap.dedent(source) for name, source in {
         ("X[rows], Y[rows]", "X.index_select(0, rows), Y.index_select(0, rows)"),
         ("W = W - lr", "W -= lr"), ("b = b - lr", "b -= lr")),
 }.items()}
+
+# Probe data shaped like this assignment's, but wrong (the generic wrong shapes are in test_graders).
+MALFORMED = {
+    "list_of_dicts": [{"weird": 1}] * 3,
+    "cases_not_a_list": {"cases": "abc", "differentiable": True, "grad": {}, "source": "def f(): pass"},
+    "tensor_with_text": [{"Y_hat": {"kind": "tensor", "type": "Tensor", "shape": [7, 1], "dtype": "float32",
+                                    "device": "cpu", "array": "zz", "requires_grad": False},
+                          "intact": True}] * 3,
+}
+
+# Probe data cut short: the judge must refuse fewer cases than the hidden inputs it regenerates.
+TRUNCATED = dict.fromkeys(["test_linear_forward", "test_mse_loss", "test_mse_gradients", "test_autograd_gradients"], fewer_cases)

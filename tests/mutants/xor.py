@@ -14,10 +14,17 @@ other item, callers included.  ``ZEROS`` return zeros (or nothing) of the
 right shape and type; ``CORRECT_VARIANTS`` are correct implementations that
 differ from the reference and must keep full marks on every item.
 """
+import inspect
 import textwrap
 
-from mutants import Catalogue
+from harness import master_cell
+from mutants import Catalogue, fewer_cases
 from solutions import xor as reference
+
+ASSIGNMENT = "02_xor"
+# The notebook's setup cells, run before any answer.
+SETUP = master_cell(ASSIGNMENT, "setup") + "\n" + master_cell(ASSIGNMENT, "xor_data")
+REFERENCE = inspect.getsource(reference)
 
 ITEMS = ("test_sigmoid", "test_sigmoid_derivative", "test_xor_forward", "test_xor_backward",
          "test_train_xor_numpy", "test_build_xor_net", "test_train_xor_torch")
@@ -34,7 +41,7 @@ CALLERS = {
 }
 
 
-CATALOGUE = Catalogue(reference, CALLERS)
+CATALOGUE = Catalogue(reference, CALLERS, stand_ins=True)
 edit, mutant = CATALOGUE.edit, CATALOGUE.mutant
 
 
@@ -409,3 +416,14 @@ CORRECT_VARIANTS = {name: textwrap.dedent(source) for name, source in {
             return losses
         """,
 }.items()}
+
+# Probe data shaped like this assignment's, but wrong (the generic wrong shapes are in test_graders).
+MALFORMED = {
+    "list_of_dicts": [{"weird": 1}] * 4,
+    "cases_not_a_list": {"cases": "abc", "default": {}, "reseeds": False, "steps": "abc", "learn": {}},
+    "array_with_text": [{"s": {"kind": "ndarray", "type": "ndarray", "shape": [15], "dtype": "float64",
+                               "array": "zz"}, "intact": True, "warnings": []}] * 4,
+}
+
+# Probe data cut short: the judge must refuse fewer cases than the hidden inputs it regenerates.
+TRUNCATED = dict.fromkeys(["test_sigmoid", "test_sigmoid_derivative", "test_xor_forward", "test_xor_backward"], fewer_cases)
