@@ -44,7 +44,8 @@ def master_with_written_cell(root):
 
 
 def graded_class(root):
-    """Grade the class into ``root/results`` and ``root/gradebook.db``; ana's written answer graded by hand."""
+    """Grade the class into ``root/results`` and ``root/gradebook.db``; by hand: ana's written answer 1/1,
+    beto's test_mse_loss 0.5/1 (a manual score over the check's)."""
     mini_class(root, extra=(("ana", "ana"),))
     submission(root / "submitted" / "zoe_xss" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
                {**REFERENCE, "linear_forward": XSS_ANSWER})
@@ -52,6 +53,7 @@ def graded_class(root):
     grade_mini(root, source=source)
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:  # what the formgrader does
         gradebook.find_grade(WRITTEN, ASSIGNMENT, ASSIGNMENT, "ana").manual_score = 1.0
+        gradebook.find_grade("test_mse_loss", ASSIGNMENT, ASSIGNMENT, "beto").manual_score = 0.5
         gradebook.find_comment(WRITTEN, ASSIGNMENT, ASSIGNMENT, "ana").manual_comment = "Bien razonado"
         gradebook.find_comment(WRITTEN, ASSIGNMENT, ASSIGNMENT, "zoe_xss").manual_comment = COMMENT
         gradebook.db.commit()
@@ -117,7 +119,8 @@ def squeeze(text):
 
 def test_pages_show_items_total_written_answers_and_what_to_revise(pages):
     """ana: every item, the written answer graded by hand in the total; carla: late penalty, pending answer,
-    the failed item first in "qué revisar"."""
+    the failed item in "qué revisar"; beto: a manual score replaces the check's, partly right items after
+    the failed ones."""
     root, by_student = pages
     assert set(by_student) == {"ana", "beto", "carla", "ivan", "mia", "zoe_xss"}
     written = written_points(root / "source")
@@ -136,6 +139,11 @@ def test_pages_show_items_total_written_answers_and_what_to_revise(pages):
     assert f"{WRITTEN} (respuesta escrita) — / 1 pendiente de corrección manual" in carla
     review = carla.split("Qué revisar")[1].split("Apartados")[0]
     assert review.strip() == squeeze(f"mse_gradients (0 / 2): {failed[0]['output']}")
+    beto = Page(by_student["beto"]).visible
+    assert f"Total: 0,5 / {result['max_score'] + written:g} puntos" in beto
+    assert "mse_loss 0,5 / 1" in beto and "Puntuación revisada por el profesor." in beto
+    review = beto.split("Qué revisar")[1].split("Apartados")[0]
+    assert review.count("(0 / ") == len(result["tests"]) - 1 and "mse_loss (0,5 / 1)" in review.split("(0 / ")[-1]
     assert "La entrega no se pudo calificar" in Page(by_student["ivan"]).visible
     assert "No se encontró la entrega" in Page(by_student["mia"]).visible
 
