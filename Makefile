@@ -71,16 +71,17 @@ report: $(STAMP)
 	$(WITH_VENV) python -m autograder report --results "$(RESULTS)" --out "$(REPORT)" --gradebook "$(GRADEBOOK)"
 
 # grade-class.yml on one machine: each shard into its own folder, gathered, merged, reported.
+# The sub-makes take the venv as checked (-o $(STAMP)): make does not pass -o on by itself.
 grade-sharded: $(STAMP) assignment-given
 	@shards=$$(mktemp -d) && trap 'rm -rf "$$shards"' EXIT && \
 	for i in $$(seq 0 $$(($(SHARDS) - 1))); do \
-		$(MAKE) --no-print-directory grade-shard SHARD=$$i RESULTS="$$shards/$$i" || \
+		$(MAKE) --no-print-directory -o $(STAMP) grade-shard SHARD=$$i RESULTS="$$shards/$$i" || \
 			echo "shard $$i failed: the merge grades what it left"; \
 		mkdir -p "$(RESULTS)/$(ASSIGNMENT)"; \
 		if [ -d "$$shards/$$i/$(ASSIGNMENT)" ]; then cp "$$shards/$$i/$(ASSIGNMENT)"/*.json "$(RESULTS)/$(ASSIGNMENT)/"; fi; \
 	done
-	$(MAKE) --no-print-directory grade-merge
-	$(MAKE) --no-print-directory report
+	$(MAKE) --no-print-directory -o $(STAMP) grade-merge
+	$(MAKE) --no-print-directory -o $(STAMP) report
 
 # Never source/, solutions/ or autograder/: only the release and the template.
 student-template: assignment-given
