@@ -85,7 +85,7 @@ def render(student, result, grades=None):
         total, max_score, late_penalty = result["score"], result["max_score"], 0.0
     return ENVIRONMENT.get_template("feedback.html.j2").render(
         student=student, assignment=result["assignment"], notice=notice, items=items, review=review,
-        total=total, max_score=max_score, late_penalty=late_penalty, PENDING=PENDING,
+        total=total, max_score=max_score, late_penalty=late_penalty,
         pending=[i for i in items if i["state"] == "pendiente"])
 
 
