@@ -8,7 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-from autograder import assignments, batch, runner
+from autograder import assignments
+from autograder.limits import Limits
 
 
 def parser():
@@ -31,9 +32,9 @@ def parser():
                        help="grade every submission again, even those whose results are current")
     grade.add_argument("--source", type=Path, default=assignments.SOURCE,
                        help="the course's source/ folder with the master notebooks (default: %(default)s)")
-    grade.add_argument("--check-timeout", type=float, default=runner.Limits.check_timeout,
+    grade.add_argument("--check-timeout", type=float, default=Limits.check_timeout,
                        help="seconds per test cell (default: %(default)s)")
-    grade.add_argument("--cell-timeout", type=float, default=runner.Limits.cell_timeout,
+    grade.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout,
                        help="seconds per other cell (default: %(default)s)")
     grade.add_argument("--quiet", action="store_true", help="print neither the progress bar nor the grade table")
     grade.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION")
@@ -96,8 +97,10 @@ def grade_command(args):
         sys.exit("error: --duedate needs --gradebook")
     cores = len(os.sched_getaffinity(0))
     jobs = cores if args.jobs <= 0 else min(args.jobs, cores)
-    limits = runner.Limits(check_timeout=args.check_timeout, cell_timeout=args.cell_timeout)
+    limits = Limits(check_timeout=args.check_timeout, cell_timeout=args.cell_timeout)
     from rich.console import Console
+
+    from autograder import batch
 
     errors = Console(stderr=True)
     try:
@@ -129,6 +132,18 @@ def shard_command(args):
     return 0
 
 
+def report_command(args):
+    """``report``: the class report from results folders and, optionally, the gradebook."""
+    from autograder import report
+
+    try:
+        page = report.write(args.results, args.out, gradebook=args.gradebook)
+    except report.ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {page} and {page.with_name('grades.csv')}")
+    return 0
+
 
 def feedback_command(args):
     """``feedback``: the students' HTML pages from results files and, optionally, the gradebook."""
@@ -159,19 +174,6 @@ def export_command(args):
         return 2
     if text:
         print(text, end="" if text.endswith("\n") else "\n")
-    return 0
-
-
-def report_command(args):
-    """``report``: the class report from results folders and, optionally, the gradebook."""
-    from autograder import report
-
-    try:
-        page = report.write(args.results, args.out, gradebook=args.gradebook)
-    except report.ReportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"wrote {page} and {page.with_name('grades.csv')}")
     return 0
 
 

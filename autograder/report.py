@@ -118,40 +118,21 @@ def _assignment(folder):
     return data
 
 
-def _grades(url):
-    """[(student, assignment, item, score, max_score)] of every grade cell, written answers included."""
-    from nbgrader.api import Assignment, Grade, GradeCell, SubmittedAssignment, SubmittedNotebook
-
-    from autograder.gradebook import _reading
-
-    with _reading(url) as db:
-        return (db.query(SubmittedAssignment.student_id, Assignment.name, GradeCell.name, Grade.score,
-                         GradeCell.max_score)
-                .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
-                .join(SubmittedNotebook, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
-                .join(Grade, Grade.notebook_id == SubmittedNotebook.id)
-                .join(GradeCell, GradeCell.id == Grade.cell_id)
-                .all())
-
-
 def _add_gradebook(data, url):
-    from sqlalchemy.exc import SQLAlchemyError
+    """Each assignment's grades and late penalties as the gradebook holds them (hand scores included)."""
+    from autograder import exports
 
-    from autograder.gradebook import late_penalties
-
-    if "://" not in str(url) and not Path(url).is_file():
-        raise ReportError(f"gradebook not found: {url}")
     try:
-        grades, penalties = _grades(url), late_penalties(url)
-    except SQLAlchemyError as exc:
-        raise ReportError(f"cannot read the gradebook {url}: {exc}") from None
+        with exports.reading(url) as db:
+            submissions = exports.submission_grades(db)
+    except exports.ExportError as exc:
+        raise ReportError(str(exc)) from None
     by_name = {d.name: d for d in data}
-    for student, assignment, item, score, max_score in grades:
-        if assignment in by_name:
-            by_name[assignment].grades.setdefault(student, {})[item] = (score or 0.0, max_score)
-    for (student, assignment), penalty in penalties.items():
-        if assignment in by_name:
-            by_name[assignment].penalties[student] = penalty
+    for submission in submissions:
+        if submission.assignment in by_name:
+            assignment = by_name[submission.assignment]
+            assignment.grades[submission.student] = {c.name: (c.score, c.max_score) for c in submission.cells}
+            assignment.penalties[submission.student] = submission.late_penalty
 
 
 # -- what the page shows -------------------------------------------------------------------------

@@ -16,25 +16,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import assignments, grading, notebook, pool, sandbox, wire
+from autograder.limits import Limits
 from autograder.seeds import item_seed
 
 MAX_OUTPUT = 2000
-
-
-@dataclass(frozen=True)
-class Limits:
-    cell_timeout: float = 120.0       # seconds per student or setup cell, as c.Execute.timeout
-    check_timeout: float = 30.0       # seconds per test cell (visible tests + probe); ≥10× the reference
-    submission_timeout: float = 600.0  # seconds for the whole notebook, restarts included
-    memory_bytes: int = 6 * 2**30     # address space: torch alone maps about 1.5 GiB
-    file_bytes: int = 256 * 2**20
-    open_files: int = 256
-    processes: int = 256              # per uid, threads included; enforced only for non-root uids
-    notebook_bytes: int = 32 * 2**20  # a submitted notebook larger than this is not read (ATTACKS H9)
 
 
 def _limit(limits, cpu=True):

@@ -101,7 +101,7 @@ def test_bad_inputs(graded, tmp_path):
     done = subprocess.run(one_folder, cwd=REPO, env=ENV, capture_output=True, text=True, timeout=300)
     assert done.returncode == 2 and "pass its parent folder" in done.stderr, done.stderr
     done = make_report(graded, tmp_path / "out", "--gradebook", str(tmp_path / "none.db"))
-    assert done.returncode == 2 and "gradebook not found" in done.stderr, done.stderr
+    assert done.returncode == 2 and "no gradebook at" in done.stderr, done.stderr
     assert not (tmp_path / "out").exists()
 
 
