@@ -18,7 +18,7 @@ from nbgrader.plugins import ExportPlugin
 from sqlalchemy.exc import DatabaseError
 
 from autograder import results
-from autograder.gradebook import _reading
+from autograder.gradebook import session
 
 PENDING = "pendiente de corrección manual"
 ID_COLUMNS = ("ID number", "Email address")  # Moodle's own export headers, mapped on import
@@ -192,7 +192,7 @@ def reading(gradebook):
     if "://" not in str(gradebook) and not Path(gradebook).is_file():
         raise ExportError(f"no gradebook at {gradebook}")
     try:
-        with _reading(gradebook) as db:
+        with session(gradebook) as db:
             yield db
     except DatabaseError as exc:
         raise ExportError(f"cannot read the gradebook {gradebook}: {exc.orig}") from None

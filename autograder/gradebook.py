@@ -294,7 +294,7 @@ class Recorder:
 
 
 @contextlib.contextmanager
-def _reading(url):
+def session(url):
     """A read-only session on the gradebook (``Gradebook()`` would write a course row)."""
     engine = create_engine(_with_busy_timeout(database_url(url)))
     try:
@@ -307,7 +307,7 @@ def _reading(url):
 def grade_tuples(url):
     """Sorted (student, assignment, notebook, item, score, max_score) of every autograded grade in the
     gradebook; written answers (grade cells that are also solution cells, graded by hand) are left out."""
-    with _reading(url) as db:
+    with session(url) as db:
         solution = aliased(SolutionCell)  # both cell kinds share nbgrader's base_cell table
         written = (db.query(solution.id)
                    .filter(solution.notebook_id == GradeCell.notebook_id, solution.name == GradeCell.name)
@@ -326,5 +326,5 @@ def grade_tuples(url):
 
 def late_penalties(url):
     """{(student, assignment): late_submission_penalty} of every submission."""
-    with _reading(url) as db:
+    with session(url) as db:
         return {(s.student_id, s.assignment.name): s.late_submission_penalty for s in db.query(SubmittedAssignment)}

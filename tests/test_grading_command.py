@@ -87,5 +87,5 @@ def test_several_notebooks_write_one_file_per_student(tmp_path, reference_answer
     notebooks = sorted((tmp_path / "submitted").glob(f"*/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"))
     process = run(sys.executable, "-m", "autograder", "grade", "--assignment", ASSIGNMENT,
                   "--results", str(tmp_path / "results"), *map(str, notebooks), cwd=tmp_path)
-    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["ana.json", "beto.json"]
+    assert sorted(p.name for p in (tmp_path / "results").glob("*.json")) == ["ana.json", "beto.json"]
     assert "ana" in process.stdout and "10/10" in process.stdout

@@ -20,7 +20,7 @@ def test_solution_cells_match_solutions_module(assignment):
     master = nbformat.read(REPO / "source" / assignment / f"{assignment}.ipynb", as_version=4)
     in_notebook = {}
     for cell in master.cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
             in_notebook.update(functions(ast.parse(cell.source)))
     module = importlib.import_module(f"solutions.{assignments.module_name(assignment)}")
     in_module = functions(ast.parse(inspect.getsource(module)))
