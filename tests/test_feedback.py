@@ -191,12 +191,12 @@ def test_pages_hold_no_hidden_source_reference_values_or_other_students(pages):
     assert "zoe-no" not in "".join(text for s, text in by_student.items() if s != "zoe_xss")
 
 
-def test_pages_without_gradebook_and_a_bad_results_file(tmp_path):
+def test_pages_without_gradebook_and_a_bad_results_file(pages, tmp_path):
     """Without --gradebook the page is the results file alone; an unreadable results file is reported and
     skipped, the others still written (exit 1)."""
     results = tmp_path / "results"
     results.mkdir()
-    shutil.copy(REPO / "demo" / "results" / "carla.json", results)
+    shutil.copy(pages[0] / "results" / "carla.json", results)
     (results / "rota.json").write_text('{"assignment": ')
     done = run(sys.executable, "-m", "autograder", "feedback", "--assignment", ASSIGNMENT, "--results",
                str(results), "--out", str(tmp_path / "out"), cwd=tmp_path, check=False)
