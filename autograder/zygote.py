@@ -12,7 +12,8 @@ reads one JSON command per line on stdin:
 
 After each child, ``--sweep`` (given only inside bubblewrap's PID namespace)
 kills every other process of the sandbox, so no daemon a student left
-behind sees the next submission; the private /tmp is emptied too.  The
+behind sees the next submission; the private /tmp is emptied too, all
+but the child's job folder, which the trusted side reads and removes.  The
 zygote marks itself non-dumpable so children cannot ptrace it or read its
 memory.
 """
@@ -95,17 +96,30 @@ def child(job, cpu):
         os._exit(0)
 
 
-def sweep():
-    """Kill every other process this uid can signal in the PID namespace, and reap."""
+def sweep(job):
+    """Kill every other process this uid can signal in the PID namespace, and empty /tmp but ``job``,
+    whose step records the trusted side may still be reading (it removes the folder itself)."""
     try:
         os.kill(-1, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    for entry in Path("/tmp").iterdir():
-        shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+    clear(Path("/tmp"), job)
 
 
-def supervise(pid, commands, sweeping):
+def clear(folder, keep):
+    """Delete everything in ``folder`` except ``keep`` and the folders on the way to it."""
+    for entry in folder.iterdir():
+        if entry == keep:
+            continue
+        if entry in keep.parents:
+            clear(entry, keep)
+        elif entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
+def supervise(pid, job, commands, sweeping):
     """Wait for the child or a kill command; returns the child's wait status."""
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
@@ -120,7 +134,7 @@ def supervise(pid, commands, sweeping):
             if command.get("eof"):
                 sys.exit(0)
     if sweeping:
-        sweep()
+        sweep(job)
     else:
         try:
             os.killpg(pid, signal.SIGKILL)
@@ -149,7 +163,7 @@ def main():
             child(job, int(command["cpu"]))
         reply({"started": True})
         start = time.monotonic()
-        status = supervise(pid, commands, sweeping)
+        status = supervise(pid, job, commands, sweeping)
         reply({"exited": status, "seconds": round(time.monotonic() - start, 3)})
 
 

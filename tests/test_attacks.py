@@ -276,3 +276,20 @@ def test_sandbox_is_bubblewrap_where_it_runs():
     if not shutil.which("bwrap"):
         pytest.skip("bubblewrap is not installed here")
     assert sandbox.isolation() == "bubblewrap"
+
+
+def test_sweep_spares_only_the_job_being_read(tmp_path):
+    """Does the zygote's sweep empty the sandbox's /tmp but the job folder the trusted side still reads
+    (a race that lost the last steps' records under load)?"""
+    from autograder import zygote
+
+    job = tmp_path / "pia-zygote-x" / "job-1"
+    (job / "cwd").mkdir(parents=True)
+    (job / "step-3").write_text("record")
+    for junk in (tmp_path / "pia-zygote-x" / "cwd" / "numpy.py", tmp_path / "other" / "file", tmp_path / "loose"):
+        junk.parent.mkdir(parents=True, exist_ok=True)
+        junk.write_text("junk")
+    (tmp_path / "link").symlink_to(tmp_path / "pia-zygote-x")
+    zygote.clear(tmp_path, job)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "pia-zygote-x", "pia-zygote-x/job-1", "pia-zygote-x/job-1/cwd", "pia-zygote-x/job-1/step-3"]

@@ -133,7 +133,7 @@ def test_pages_show_items_total_written_answers_and_what_to_revise(pages):
     assert f"{WRITTEN} (respuesta escrita) 1 / 1 corregida Comentario del profesor: Bien razonado" in ana
 
     failed = [t for t in results_of(root, "carla")["tests"] if t["score"] == 0]
-    assert [t["name"] for t in failed] == ["test_mse_gradients"]
+    assert [t["name"] for t in failed] == ["test_mse_gradients"], [(t["name"], t["status"], t["output"]) for t in failed]
     assert f"Total: 0 / {result['max_score'] + written:g} puntos" in carla  # late: penalty "zero"
     assert "Penalización por entrega tardía: −8 puntos" in carla
     assert f"{WRITTEN} (respuesta escrita) — / 1 pendiente de corrección manual" in carla
