@@ -40,8 +40,8 @@ release: $(STAMP)
 	for a in $(ASSIGNMENTS); do $(WITH_VENV) nbgrader generate_assignment $$a --force || exit 1; done
 
 demo: $(STAMP) release
-	for a in $(ASSIGNMENTS); do $(WITH_VENV) python -m autograder grade --assignment $$a \
-		--results demo/results/$$a demo/submitted/*/$$a/$$a.ipynb || exit 1; done
+	$(WITH_VENV) python -m autograder grade $(foreach a,$(ASSIGNMENTS),--assignment $(a)) \
+		--results demo/results demo/submitted
 
 test: $(STAMP)
 	$(WITH_VENV) python -m pytest $(PYTEST_ARGS)

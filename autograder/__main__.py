@@ -1,4 +1,4 @@
-"""Command line: ``python -m autograder grade --assignment A --results OUT SUBMISSION...``.
+"""Command line: ``python -m autograder grade --assignment A [--assignment B …] --results OUT SUBMISSION...``.
 
 SUBMISSION is a notebook, or a folder in nbgrader's layout (a course's
 ``submitted/``, one student's folder, or one submission folder).
@@ -17,7 +17,9 @@ def parser():
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = top.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("grade", help="grade submitted notebooks; write results.json files")
-    grade.add_argument("--assignment", required=True, choices=assignments.known())
+    grade.add_argument("--assignment", required=True, action="append", choices=assignments.known(),
+                       help="the assignment to grade; repeat it to grade several in one run, sharing the warm "
+                            "workers (then --results is a folder receiving <assignment>/<student>.json)")
     grade.add_argument("--results", required=True, type=Path,
                        help="the results file (one notebook) or a folder receiving <student>.json")
     grade.add_argument("--gradebook", metavar="URL_OR_PATH",
@@ -90,11 +92,16 @@ def main(argv=None):
 
 
 def grade_command(args):
-    """``grade``: batch grading into results files and, optionally, the gradebook."""
-    if not assignments.master_notebook(args.assignment, args.source).exists():
-        sys.exit(f"error: master notebook not found: {assignments.master_notebook(args.assignment, args.source)}")
+    """``grade``: batch grading into results files and, optionally, the gradebook; several assignments one
+    after another in the same process, so the sandboxed workers start once."""
+    names = list(dict.fromkeys(args.assignment))
+    for name in names:
+        if not assignments.master_notebook(name, args.source).exists():
+            sys.exit(f"error: master notebook not found: {assignments.master_notebook(name, args.source)}")
     if args.duedate and not args.gradebook:
         sys.exit("error: --duedate needs --gradebook")
+    if len(names) > 1 and args.results.suffix == ".json":
+        sys.exit("error: with several assignments --results is a folder (receiving <assignment>/<student>.json)")
     cores = len(os.sched_getaffinity(0))
     jobs = cores if args.jobs <= 0 else min(args.jobs, cores)
     limits = Limits(check_timeout=args.check_timeout, cell_timeout=args.cell_timeout)
@@ -103,19 +110,24 @@ def grade_command(args):
     from autograder import batch
 
     errors = Console(stderr=True)
-    try:
-        summary, graded = batch.run(args.assignment, args.submissions, args.results, source=args.source, limits=limits,
-                                    gradebook=args.gradebook, duedate=args.duedate, jobs=jobs, force=args.force,
-                                    progress=not args.quiet)
-    except batch.UsageError as exc:
-        errors.print(f"error: {exc}", markup=False, highlight=False)
-        return 2
-    if not args.quiet and graded:
-        from autograder import results
+    exit_code = 0
+    for name in names:
+        try:
+            summary, graded = batch.run(name, args.submissions, args.results / name if len(names) > 1 else args.results,
+                                        source=args.source, limits=limits, gradebook=args.gradebook,
+                                        duedate=args.duedate, jobs=jobs, force=args.force, progress=not args.quiet)
+        except batch.UsageError as exc:
+            errors.print(f"error: {exc}", markup=False, highlight=False)
+            return 2
+        if not args.quiet and graded:
+            from autograder import results
 
-        Console(width=None if sys.stdout.isatty() else 160).print(results.table(graded))
-    errors.print(summary.line(), markup=False, highlight=False)
-    return summary.exit_code
+            Console(width=None if sys.stdout.isatty() else 160).print(results.table(graded))
+        errors.print(f"{name}: {summary.line()}" if len(names) > 1 else summary.line(), markup=False, highlight=False)
+        exit_code = max(exit_code, summary.exit_code)
+        if summary.stopped:
+            break
+    return exit_code
 
 
 def shard_command(args):

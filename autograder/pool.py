@@ -1,4 +1,4 @@
-"""Trusted-side handles on zygotes: one warm, sandboxed worker per grading thread.
+"""Trusted-side handles on zygotes: warm, sandboxed workers, one per grading thread at a time.
 
 A ``Zygote`` starts ``autograder.zygote`` inside the sandbox once (numpy,
 torch and the probes imported once), then runs each submission's plan in a
@@ -8,6 +8,7 @@ the job's status FIFO, a deadline per step, and a kill that ends the child's
 whole process group (and, in bubblewrap, every other process of the sandbox).
 """
 import atexit
+import contextlib
 import json
 import os
 import shutil
@@ -18,12 +19,19 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograder import sandbox
 
 READY_TIMEOUT = 120.0  # seconds for a cold start: importing torch on a busy machine
 KILL_TIMEOUT = 10.0    # seconds for the zygote to confirm a kill before it is replaced
+
+
+# bwrap's --die-with-parent fires when the *thread* that started it ends: zygotes are started from this
+# one thread, which lives as long as the process, so a zygote outlives the batch's worker threads and
+# serves the next assignment graded by the same process.
+_LAUNCHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zygote-launcher")
 
 
 class ZygoteDied(Exception):
@@ -44,10 +52,10 @@ class Zygote:
         if sandbox.bwrap_works():
             command.append("--sweep")
         (self.root / "cwd").mkdir(exist_ok=True)
-        self.process = subprocess.Popen(
-            sandbox.wrap(command, self.root), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        self.process = _LAUNCHER.submit(
+            subprocess.Popen, sandbox.wrap(command, self.root), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, cwd=self.root, env=self.environment(self.root),
-            start_new_session=True, preexec_fn=self.preexec)
+            start_new_session=True, preexec_fn=self.preexec).result()
         self.buffer = b""
         try:
             if self._reply(READY_TIMEOUT).get("ready") is not True:
@@ -55,6 +63,15 @@ class Zygote:
         except ZygoteDied:
             self.stop()
             raise
+
+    def started(self):
+        """Start the zygote unless it is running; False when it cannot start."""
+        try:
+            if self.process is None or self.process.poll() is not None:
+                self._start()
+            return True
+        except ZygoteDied:
+            return False
 
     def _send(self, message):
         try:
@@ -102,8 +119,8 @@ class Zygote:
         sandbox.own(work)
         reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
         try:
-            if self.process is None or self.process.poll() is not None:
-                self._start()
+            if not self.started():
+                return "crashed"
             self._send({"job": str(work), "cpu": int(self.limits.submission_timeout) + 5})
             if self._reply(READY_TIMEOUT).get("started") is not True:
                 raise ZygoteDied("the zygote did not start the job")
@@ -159,24 +176,48 @@ class Zygote:
             data += chunk
 
 
-_local = threading.local()
+_lock = threading.Lock()
+_idle = []  # warm zygotes no thread is using
 _all = []
 
 
+@contextlib.contextmanager
 def zygote(limits, environment, preexec):
-    """This thread's zygote for ``limits``, started on first use and stopped when the process exits."""
-    current = getattr(_local, "zygote", None)
-    if current is not None and current.limits != limits:
-        current.stop()
-        _local.zygote = None
-    if getattr(_local, "zygote", None) is None:
-        _local.zygote = Zygote(limits, environment, preexec)
-        _all.append(_local.zygote)
-    return _local.zygote
+    """A warm zygote for ``limits``, the caller's alone until the block ends, then kept for the next caller
+    (the next submission, or the next assignment graded by the same process); started on first use and
+    stopped when the process exits.  Idle zygotes with other limits are stopped."""
+    with _lock:
+        for other in [z for z in _idle if z.limits != limits]:
+            _discard(other)
+        found = next(iter(_idle), None)
+        if found is None:
+            found = Zygote(limits, environment, preexec)
+            _all.append(found)
+        else:
+            _idle.remove(found)
+    try:
+        yield found
+    finally:
+        with _lock:
+            _idle.append(found)
+
+
+def stop_idle():
+    """Stop the zygotes no thread is using: the next grading starts fresh ones."""
+    with _lock:
+        for each in list(_idle):
+            _discard(each)
+
+
+def _discard(each):
+    each.stop()
+    shutil.rmtree(each.root, ignore_errors=True)
+    _all.remove(each)
+    if each in _idle:
+        _idle.remove(each)
 
 
 @atexit.register
 def _stop_all():
-    for each in _all:
-        each.stop()
-        shutil.rmtree(each.root, ignore_errors=True)
+    for each in list(_all):
+        _discard(each)

@@ -1,6 +1,6 @@
 """The trusted side: run a submission's plan in a sandboxed child and judge it.
 
-The child, forked by this thread's zygote (``autograder.pool``), runs student
+The child, forked by a warm zygote (``autograder.pool``), runs student
 code; this process never imports it.  Each step has a wall-clock timeout; a
 hung or crashed step is recorded, the child's whole process group is killed,
 and a new child resumes from the start with that step skipped, so one bad
@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograder import assignments, grading, notebook, pool, sandbox, wire
@@ -41,16 +42,19 @@ def _limit(limits, cpu=True):
 
 @functools.cache
 def _matplotlib_cache():
-    """A matplotlib config folder with its font cache built once per grading process."""
-    folder = Path(tempfile.mkdtemp(prefix="pia-mpl-"))
-    atexit.register(shutil.rmtree, folder, True)
-    subprocess.run([sys.executable, "-I", "-c", "import matplotlib.pyplot"], env={**os.environ, "MPLCONFIGDIR": str(folder)},
-                   capture_output=True, check=False)
-    return folder
+    """A matplotlib config folder with its font cache, built once per grading process in the background
+    (``.result()`` waits for it), so that it builds while the first zygote starts."""
+    def build():
+        folder = Path(tempfile.mkdtemp(prefix="pia-mpl-"))
+        atexit.register(shutil.rmtree, folder, True)
+        subprocess.run([sys.executable, "-I", "-c", "import matplotlib.pyplot"],
+                       env={**os.environ, "MPLCONFIGDIR": str(folder)}, capture_output=True, check=False)
+        return folder
+    return ThreadPoolExecutor(max_workers=1).submit(build)
 
 
 def prepare():
-    """Build, once, what every grading shares; call it before grading from several threads."""
+    """Start, once, what every grading shares; call it before grading from several threads."""
     sandbox.isolation()
     _matplotlib_cache()
 
@@ -68,36 +72,38 @@ def _environment(work):
 
 
 def _run_once(assignment, steps, skip, limits, supporting, deadline):
-    """One run of the plan in a child forked by this thread's zygote.
+    """One run of the plan in a child forked by a warm zygote (``pool.zygote``).
 
     Returns (records, failed_step, status): ``failed_step`` is None when the
     plan ran to its end, else the step that hung (``timeout``) or during
     which the child died (``crashed``).
     """
-    zygote = pool.zygote(limits, _environment, _limit(limits, cpu=False))
-    records, state = {}, {"current": None, "deadline": deadline}
-    work = Path(tempfile.mkdtemp(prefix="job-", dir=zygote.root))
+    with pool.zygote(limits, _environment, _limit(limits, cpu=False)) as zygote:
+        records, state = {}, {"current": None, "deadline": deadline}
+        if not zygote.started():  # first, so that the font cache builds meanwhile
+            return records, None, "crashed"
+        work = Path(tempfile.mkdtemp(prefix="job-", dir=zygote.root))
 
-    def on_event(event):
-        if "begin" in event:
-            state["current"] = current = event["begin"]
-            timeout = limits.check_timeout if steps[current]["kind"] == "test" else limits.cell_timeout
-            state["deadline"] = time.monotonic() + timeout
-        elif "end" in event:
-            records[event["end"]] = _read_record(work / f"step-{event['end']}")
-            state["current"], state["deadline"] = None, deadline
+        def on_event(event):
+            if "begin" in event:
+                state["current"] = current = event["begin"]
+                timeout = limits.check_timeout if steps[current]["kind"] == "test" else limits.cell_timeout
+                state["deadline"] = time.monotonic() + timeout
+            elif "end" in event:
+                records[event["end"]] = _read_record(work / f"step-{event['end']}")
+                state["current"], state["deadline"] = None, deadline
 
-    try:
-        cwd = work / "cwd"
-        shutil.copytree(supporting, cwd, ignore=shutil.ignore_patterns("*.ipynb", ".*"))
-        shutil.copytree(_matplotlib_cache(), work / "matplotlib")  # a private copy: no cache poisoning
-        prepare = getattr(assignments.probes(assignment), "prepare_sandbox", None)
-        if prepare:  # data a probe needs that the sandbox hides (04_mnist: the training digits only)
-            prepare(cwd, {step["item"]: step["seed"] for step in steps if step["kind"] == "test"})
-        (work / "plan.json").write_text(json.dumps({"assignment": assignment, "steps": steps, "skip": sorted(skip)}))
-        status = zygote.run(work, on_event, lambda: min(state["deadline"], deadline))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        try:
+            cwd = work / "cwd"
+            shutil.copytree(supporting, cwd, ignore=shutil.ignore_patterns("*.ipynb", ".*"))
+            shutil.copytree(_matplotlib_cache().result(), work / "matplotlib")  # a private copy: no cache poisoning
+            prepare = getattr(assignments.probes(assignment), "prepare_sandbox", None)
+            if prepare:  # data a probe needs that the sandbox hides (04_mnist: the training digits only)
+                prepare(cwd, {step["item"]: step["seed"] for step in steps if step["kind"] == "test"})
+            (work / "plan.json").write_text(json.dumps({"assignment": assignment, "steps": steps, "skip": sorted(skip)}))
+            status = zygote.run(work, on_event, lambda: min(state["deadline"], deadline))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     return records, (state["current"] if status else None), status
 
 

@@ -728,6 +728,7 @@ def test_K8_sandbox_failure_is_an_error_not_a_grade(graded_copy, mini, monkeypat
 
     for name in ("beto.json", "carla.json"):
         (graded_copy / "results" / name).unlink()
+    pool.stop_idle()  # the warm zygotes of earlier gradings would start
     with monkeypatch.context() as patch:
         patch.setattr(sandbox, "wrap", lambda argv, workdir: ["/bin/false"])
         graded = grade_mini(graded_copy)
@@ -755,6 +756,7 @@ def test_K9_hung_sandbox_is_killed(graded_copy, monkeypatch, record_property):
         (graded_copy / "results" / name).unlink()
     marker = f"pia-k9-{os.getpid()}"
     hang = [sys.executable, "-c", "import time; time.sleep(1000)", marker]
+    pool.stop_idle()  # the warm zygotes of earlier gradings would not hang
     with monkeypatch.context() as patch:
         patch.setattr(sandbox, "wrap", lambda argv, workdir: [*sandbox.bwrap_argv(workdir), *hang])
         patch.setattr(pool, "READY_TIMEOUT", 4)  # 120 s in production: a cold start on a busy machine

@@ -89,3 +89,23 @@ def test_several_notebooks_write_one_file_per_student(tmp_path, reference_answer
                   "--results", str(tmp_path / "results"), *map(str, notebooks), cwd=tmp_path)
     assert sorted(p.name for p in (tmp_path / "results").glob("*.json")) == ["ana.json", "beto.json"]
     assert "ana" in process.stdout and "10/10" in process.stdout
+
+
+def test_one_command_grades_several_assignments(tmp_path):
+    """With --assignment given twice, does one command grade both into <results>/<assignment>/, the
+    reference with full marks, and refuse a single results file?"""
+    names = ("01_regresion_lineal", "03_ecuaciones")
+    for name in names:
+        source = REPO / "demo" / "submitted" / "ana" / name / f"{name}.ipynb"
+        (tmp_path / "submitted" / "ana" / name).mkdir(parents=True)
+        (tmp_path / "submitted" / "ana" / name / source.name).write_bytes(source.read_bytes())
+    options = [f"--assignment={name}" for name in names]
+    process = run(sys.executable, "-m", "autograder", "grade", *options, "--results", str(tmp_path / "results"),
+                  str(tmp_path / "submitted"), cwd=tmp_path)
+    for name in names:
+        result = json.loads((tmp_path / "results" / name / "ana.json").read_text())
+        assert result["score"] == result["max_score"] > 0, result
+        assert f"{name}: 1 graded, 0 invalid" in process.stderr
+    refused = run(sys.executable, "-m", "autograder", "grade", *options, "--results", str(tmp_path / "one.json"),
+                  str(tmp_path / "submitted"), cwd=tmp_path, check=False)
+    assert refused.returncode != 0 and "--results is a folder" in refused.stderr
