@@ -143,7 +143,9 @@ class Zygote:
                 self._send({"kill": True})
                 self._reply(KILL_TIMEOUT)  # {"exited": ...}
                 return "timeout"
-            ready, _, _ = select.select(streams, [], [], wait)
+            # The zygote's reply may have arrived with its "started" line, already buffered.
+            buffered = b"\n" in self.buffer
+            ready, _, _ = select.select(streams, [], [], 0 if buffered else wait)
             if reader in ready:
                 chunk = os.read(reader, 65536)
                 if not chunk:
@@ -154,7 +156,7 @@ class Zygote:
                     event = json.loads(line)
                     done = done or "done" in event
                     on_event(event)
-            if self.process.stdout in ready:
+            if buffered or self.process.stdout in ready:
                 self._reply(0)  # {"exited": ...}: the child is gone
                 for line in (buffer + self._drain(reader)).split(b"\n"):
                     if line.strip():

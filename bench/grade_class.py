@@ -4,18 +4,19 @@ Builds a temporary course with N students (default 30) cycling through the
 demo submissions (reference, stub and wrong ones) for every assignment, then
 in the same run, with the same torch thread count (OMP_NUM_THREADS=1),
 grades it (a) with `nbgrader autograde` and (b) with
-`python -m autograder grade --jobs J`, checks that both give the same item
-scores on every submission, and prints medians over --repeats runs: wall time
-per assignment and for the class, the ratio, the fixed cost of a submission
-inside a batch (the marginal time of a stub, where every check fails at once)
-and peak memory.
+`python -m autograder grade --jobs J`, one command per assignment and then one
+command for all of them, checks that both give the same item scores on every
+submission, and prints medians over --repeats runs: wall time per assignment
+and for the class, the ratio, the fixed cost of a submission inside a batch
+(the marginal time of a stub, where every check fails at once), the peak RSS
+of each command's largest process, and one student's assignments graded from
+a cold start.
 
     python bench/grade_class.py --students 30 --repeats 3 --jobs 2
 """
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -38,10 +39,15 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
 
 
 def run(*args, cwd):
-    """Run a command; returns (wall seconds, peak RSS in MiB of the largest child so far)."""
+    """Run a command; returns (wall seconds, peak RSS in MiB of its largest process, descendants included)."""
     start = time.perf_counter()
-    subprocess.run(args, cwd=cwd, env=ENV, check=True, capture_output=True, text=True)
-    return time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(args, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)
+        if os.waitstatus_to_exitcode(status):
+            stderr.seek(0)
+            sys.exit(f"{' '.join(map(str, args))} failed:\n{stderr.read().decode(errors='replace')[-3000:]}")
+    return time.perf_counter() - start, usage.ru_maxrss / 1024
 
 
 def build_course(folder, students, names, only=None):
@@ -70,47 +76,58 @@ def package_scores(results):
             for t in json.loads(path.read_text())["tests"]}
 
 
-def grade_package(folder, assignment, jobs):
-    results = folder / "results" / assignment
-    wall, rss = run(sys.executable, "-m", "autograder", "grade", "--assignment", assignment, "--quiet", "--force",
-                    "--jobs", str(jobs), "--results", str(results), str(folder / "submitted"), cwd=folder)
+def grade_package(folder, names, jobs):
+    """One grading command for ``names``; returns (wall, peak RSS, the results root holding <assignment>/)."""
+    results = folder / "results"
+    target = results if len(names) > 1 else results / names[0]
+    wall, rss = run(sys.executable, "-m", "autograder", "grade", *(f"--assignment={a}" for a in names), "--quiet",
+                    "--force", "--jobs", str(jobs), "--results", str(target), str(folder / "submitted"), cwd=folder)
     return wall, rss, results
 
 
+def differing(folder, assignment, results):
+    """(student, item, stock score, package score) where stock nbgrader's gradebook and the package's results files disagree."""
+    stock, package = stock_scores(folder, assignment), package_scores(results / assignment)
+    return sorted((*key, stock[key], package.get(key)) for key in stock if stock[key] != package.get(key))
+
+
 def one_repeat(students, names, jobs):
+    """{assignment: (stock wall, package wall, stock RSS, package RSS, differing)} plus, under "class",
+    the package grading every assignment in one command: (wall, RSS, differing)."""
     rows = {}
     with tempfile.TemporaryDirectory(prefix="pia-bench-") as tmp:
         folder = Path(tmp)
         build_course(folder, students, names)
         for assignment in names:
             stock_wall, stock_rss = run("nbgrader", "autograde", assignment, "--force", cwd=folder)
-            package_wall, package_rss, results = grade_package(folder, assignment, jobs)
-            stock, package = stock_scores(folder, assignment), package_scores(results)
-            differing = sorted(key for key in stock if stock[key] != package.get(key))
-            rows[assignment] = (stock_wall, package_wall, max(stock_rss, package_rss), differing)
+            package_wall, package_rss, results = grade_package(folder, [assignment], jobs)
+            rows[assignment] = (stock_wall, package_wall, stock_rss, package_rss, differing(folder, assignment, results))
+        wall, rss, results = grade_package(folder, names, jobs)
+        rows["class"] = (wall, rss, [key for a in names for key in differing(folder, a, results)])
     return rows
 
 
-def fixed_cost(names, jobs, students=10):
-    """Marginal seconds of one stub submission inside a batch: (T(N stubs) - T(1 stub)) / (N - 1)."""
+def fixed_cost(names, jobs, students):
+    """Marginal seconds of one stub submission inside a batch: (T(J + N stubs) - T(J stubs)) / N, J the
+    jobs, so that both batches start the same J workers."""
     costs = []
     for assignment in names:
         walls = []
-        for count in (1, students):
+        for count in (jobs, jobs + students):
             with tempfile.TemporaryDirectory(prefix="pia-bench-stub-") as tmp:
                 folder = Path(tmp)
                 build_course(folder, count, [assignment], only="beto")
-                walls.append(grade_package(folder, assignment, jobs)[0])
-        costs.append((walls[1] - walls[0]) / (students - 1))
+                walls.append(grade_package(folder, [assignment], jobs)[0])
+        costs.append((walls[1] - walls[0]) / students)
     return statistics.median(costs)
 
 
 def one_student(names):
-    """Wall seconds to grade the reference student's assignments, one command each, from cold."""
+    """Wall seconds to grade the reference student's assignments in one command, from cold."""
     with tempfile.TemporaryDirectory(prefix="pia-bench-one-") as tmp:
         folder = Path(tmp)
         build_course(folder, 1, names, only="ana")
-        return sum(grade_package(folder, assignment, 1)[0] for assignment in names)
+        return grade_package(folder, names, 1)[0]
 
 
 def main():
@@ -123,21 +140,32 @@ def main():
     repeats = [one_repeat(args.students, args.assignments, args.jobs) for _ in range(args.repeats)]
     table = Table(title=f"{args.students} students, {os.cpu_count()} cores, jobs={args.jobs}, "
                         f"median of {args.repeats} ({time.strftime('%Y-%m-%d')})")
-    for column in ("assignment", "stock nbgrader (s)", "package (s)", "ratio", "peak RSS (MiB)", "same scores"):
+    for column in ("assignment", "stock nbgrader (s)", "package (s)", "ratio",
+                   "peak RSS stock (MiB)", "peak RSS package (MiB)", "same scores"):
         table.add_column(column, justify="right")
     totals = [0.0, 0.0]
     for assignment in args.assignments:
         stock = statistics.median(r[assignment][0] for r in repeats)
         package = statistics.median(r[assignment][1] for r in repeats)
-        rss = max(r[assignment][2] for r in repeats)
-        differing = sorted({k for r in repeats for k in r[assignment][3]})
+        rss = [max(r[assignment][i] for r in repeats) for i in (2, 3)]
+        differing = sorted({k for r in repeats for k in r[assignment][4]})
         totals[0] += stock
         totals[1] += package
-        table.add_row(assignment, f"{stock:.1f}", f"{package:.1f}", f"{stock / package:.1f}×", f"{rss:.0f}",
+        table.add_row(assignment, f"{stock:.1f}", f"{package:.1f}", f"{stock / package:.1f}×", *(f"{m:.0f}" for m in rss),
                       "yes" if not differing else f"NO: {differing[:3]}")
-    table.add_row("class", f"{totals[0]:.1f}", f"{totals[1]:.1f}", f"{totals[0] / totals[1]:.1f}×", "", "")
-    Console().print(table)
-    print(f"fixed cost of a stub submission inside a batch: {fixed_cost(args.assignments, args.jobs):.2f} s")
+    table.add_row("class, a command per assignment", f"{totals[0]:.1f}", f"{totals[1]:.1f}",
+                  f"{totals[0] / totals[1]:.1f}×", "", "", "")
+    one_command = statistics.median(r["class"][0] for r in repeats)
+    differing_class = sorted({k for r in repeats for k in r["class"][2]})
+    table.add_row(f"class, one command (--assignment × {len(args.assignments)})", f"{totals[0]:.1f}",
+                  f"{one_command:.1f}", f"{totals[0] / one_command:.1f}×", "",
+                  f"{max(r['class'][1] for r in repeats):.0f}",
+                  "yes" if not differing_class else f"NO: {differing_class[:3]}")
+    Console(width=150).print(table)
+    for assignment in [*args.assignments, "class"]:
+        for student, item, stock_score, package_score in sorted({k for r in repeats for k in r[assignment][-1]}):
+            print(f"scores differ: {assignment} {student} {item}: stock {stock_score}, package {package_score}")
+    print(f"fixed cost of a stub submission inside a batch: {fixed_cost(args.assignments, args.jobs, args.students):.2f} s")
     print(f"one student's {len(args.assignments)} assignments, graded from a cold start: "
           f"{one_student(args.assignments):.1f} s wall")
 

@@ -293,3 +293,27 @@ def test_sweep_spares_only_the_job_being_read(tmp_path):
     zygote.clear(tmp_path, job)
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
         "pia-zygote-x", "pia-zygote-x/job-1", "pia-zygote-x/job-1/cwd", "pia-zygote-x/job-1/step-3"]
+
+
+def test_a_reply_buffered_with_started_is_not_missed(tmp_path):
+    """When the zygote's "exited" arrives in the same read as its "started" (a fast child), does the
+    trusted side see it at once, instead of waiting for a deadline (which turned a graded stub into an
+    error after the 600 s submission timeout)?"""
+    import subprocess
+    import sys
+    import time
+
+    from autograder import pool
+
+    fake = "import sys; sys.stdin.readline(); sys.stdout.write('{\"started\": true}\\n{\"exited\": 0}\\n')"
+    zygote = pool.Zygote(runner.Limits(), lambda root: {}, None)
+    zygote.process = subprocess.Popen([sys.executable, "-c", fake + "; sys.stdout.flush(); sys.stdin.read()"],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True)
+    work = zygote.root / "job"
+    work.mkdir()
+    started = time.monotonic()
+    try:
+        status = zygote.run(work, lambda event: None, lambda: started + 20)
+    finally:
+        zygote.stop()
+    assert status == "crashed" and time.monotonic() - started < 10  # no "done" event: the child died
