@@ -95,12 +95,13 @@ def grade_command(args):
     """``grade``: batch grading into results files and, optionally, the gradebook; several assignments one
     after another in the same process, so the sandboxed workers start once."""
     names = list(dict.fromkeys(args.assignment))
+    several = len(names) > 1
     for name in names:
         if not assignments.master_notebook(name, args.source).exists():
             sys.exit(f"error: master notebook not found: {assignments.master_notebook(name, args.source)}")
     if args.duedate and not args.gradebook:
         sys.exit("error: --duedate needs --gradebook")
-    if len(names) > 1 and args.results.suffix == ".json":
+    if several and args.results.suffix == ".json":
         sys.exit("error: with several assignments --results is a folder (receiving <assignment>/<student>.json)")
     cores = len(os.sched_getaffinity(0))
     jobs = cores if args.jobs <= 0 else min(args.jobs, cores)
@@ -113,7 +114,7 @@ def grade_command(args):
     exit_code = 0
     for name in names:
         try:
-            summary, graded = batch.run(name, args.submissions, args.results / name if len(names) > 1 else args.results,
+            summary, graded = batch.run(name, args.submissions, args.results / name if several else args.results,
                                         source=args.source, limits=limits, gradebook=args.gradebook,
                                         duedate=args.duedate, jobs=jobs, force=args.force, progress=not args.quiet)
         except batch.UsageError as exc:
@@ -123,7 +124,7 @@ def grade_command(args):
             from autograder import results
 
             Console(width=None if sys.stdout.isatty() else 160).print(results.table(graded))
-        errors.print(f"{name}: {summary.line()}" if len(names) > 1 else summary.line(), markup=False, highlight=False)
+        errors.print(f"{name}: {summary.line()}" if several else summary.line(), markup=False, highlight=False)
         exit_code = max(exit_code, summary.exit_code)
         if summary.stopped:
             break

@@ -92,18 +92,20 @@ def differing(folder, assignment, results):
 
 
 def one_repeat(students, names, jobs):
-    """{assignment: (stock wall, package wall, stock RSS, package RSS, differing)} plus, under "class",
-    the package grading every assignment in one command: (wall, RSS, differing)."""
+    """{assignment: {stock, package, stock_rss, package_rss, differing}} and, under "class", the package
+    grading every assignment in one command: {package, package_rss, differing}."""
     rows = {}
     with tempfile.TemporaryDirectory(prefix="pia-bench-") as tmp:
         folder = Path(tmp)
         build_course(folder, students, names)
         for assignment in names:
-            stock_wall, stock_rss = run("nbgrader", "autograde", assignment, "--force", cwd=folder)
-            package_wall, package_rss, results = grade_package(folder, [assignment], jobs)
-            rows[assignment] = (stock_wall, package_wall, stock_rss, package_rss, differing(folder, assignment, results))
-        wall, rss, results = grade_package(folder, names, jobs)
-        rows["class"] = (wall, rss, [key for a in names for key in differing(folder, a, results)])
+            stock, stock_rss = run("nbgrader", "autograde", assignment, "--force", cwd=folder)
+            package, package_rss, results = grade_package(folder, [assignment], jobs)
+            rows[assignment] = {"stock": stock, "package": package, "stock_rss": stock_rss,
+                                "package_rss": package_rss, "differing": differing(folder, assignment, results)}
+        package, package_rss, results = grade_package(folder, names, jobs)
+        rows["class"] = {"package": package, "package_rss": package_rss,
+                         "differing": [key for a in names for key in differing(folder, a, results)]}
     return rows
 
 
@@ -130,6 +132,43 @@ def one_student(names):
         return grade_package(folder, names, 1)[0]
 
 
+def print_table(repeats, args):
+    """The medians over repeats, one row per assignment and two for the class, then any differing score."""
+    table = Table(title=f"{args.students} students, {os.cpu_count()} cores, jobs={args.jobs}, "
+                        f"median of {args.repeats} ({time.strftime('%Y-%m-%d')})")
+    for column in ("assignment", "stock nbgrader (s)", "package (s)", "ratio",
+                   "peak RSS stock (MiB)", "peak RSS package (MiB)", "same scores"):
+        table.add_column(column, justify="right")
+
+    def median(row, key):
+        return statistics.median(r[row][key] for r in repeats)
+
+    def peak(row, key):
+        return f"{max(r[row][key] for r in repeats):.0f}"
+
+    def differ(row):
+        return sorted({key for r in repeats for key in r[row]["differing"]})
+
+    def same(row):
+        return "yes" if not differ(row) else f"NO: {len(differ(row))} items (below)"
+
+    stock = sum(median(a, "stock") for a in args.assignments)
+    per_command = sum(median(a, "package") for a in args.assignments)
+    for a in args.assignments:
+        table.add_row(a, f"{median(a, 'stock'):.1f}", f"{median(a, 'package'):.1f}",
+                      f"{median(a, 'stock') / median(a, 'package'):.1f}×", peak(a, "stock_rss"),
+                      peak(a, "package_rss"), same(a))
+    table.add_row("class, a command per assignment", f"{stock:.1f}", f"{per_command:.1f}",
+                  f"{stock / per_command:.1f}×", "", "", "")
+    table.add_row(f"class, one command (--assignment × {len(args.assignments)})", f"{stock:.1f}",
+                  f"{median('class', 'package'):.1f}", f"{stock / median('class', 'package'):.1f}×", "",
+                  peak("class", "package_rss"), same("class"))
+    Console(width=150).print(table)
+    for row in [*args.assignments, "class"]:
+        for student, item, stock_score, package_score in differ(row):
+            print(f"scores differ: {row} {student} {item}: stock {stock_score}, package {package_score}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=30)
@@ -138,33 +177,7 @@ def main():
     parser.add_argument("--assignments", nargs="*", default=assignments.known())
     args = parser.parse_args()
     repeats = [one_repeat(args.students, args.assignments, args.jobs) for _ in range(args.repeats)]
-    table = Table(title=f"{args.students} students, {os.cpu_count()} cores, jobs={args.jobs}, "
-                        f"median of {args.repeats} ({time.strftime('%Y-%m-%d')})")
-    for column in ("assignment", "stock nbgrader (s)", "package (s)", "ratio",
-                   "peak RSS stock (MiB)", "peak RSS package (MiB)", "same scores"):
-        table.add_column(column, justify="right")
-    totals = [0.0, 0.0]
-    for assignment in args.assignments:
-        stock = statistics.median(r[assignment][0] for r in repeats)
-        package = statistics.median(r[assignment][1] for r in repeats)
-        rss = [max(r[assignment][i] for r in repeats) for i in (2, 3)]
-        differing = sorted({k for r in repeats for k in r[assignment][4]})
-        totals[0] += stock
-        totals[1] += package
-        table.add_row(assignment, f"{stock:.1f}", f"{package:.1f}", f"{stock / package:.1f}×", *(f"{m:.0f}" for m in rss),
-                      "yes" if not differing else f"NO: {differing[:3]}")
-    table.add_row("class, a command per assignment", f"{totals[0]:.1f}", f"{totals[1]:.1f}",
-                  f"{totals[0] / totals[1]:.1f}×", "", "", "")
-    one_command = statistics.median(r["class"][0] for r in repeats)
-    differing_class = sorted({k for r in repeats for k in r["class"][2]})
-    table.add_row(f"class, one command (--assignment × {len(args.assignments)})", f"{totals[0]:.1f}",
-                  f"{one_command:.1f}", f"{totals[0] / one_command:.1f}×", "",
-                  f"{max(r['class'][1] for r in repeats):.0f}",
-                  "yes" if not differing_class else f"NO: {differing_class[:3]}")
-    Console(width=150).print(table)
-    for assignment in [*args.assignments, "class"]:
-        for student, item, stock_score, package_score in sorted({k for r in repeats for k in r[assignment][-1]}):
-            print(f"scores differ: {assignment} {student} {item}: stock {stock_score}, package {package_score}")
+    print_table(repeats, args)
     print(f"fixed cost of a stub submission inside a batch: {fixed_cost(args.assignments, args.jobs, args.students):.2f} s")
     print(f"one student's {len(args.assignments)} assignments, graded from a cold start: "
           f"{one_student(args.assignments):.1f} s wall")
