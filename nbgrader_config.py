@@ -20,11 +20,11 @@ c.ClearSolutions.text_stub = "ESCRIBE TU RESPUESTA AQUÍ"
 c.Execute.timeout = 120
 
 # Feedback (nbgrader generate_feedback): nbgrader's own preprocessors with
-# autograder.feedback.HideHiddenTests between them, so the HTML has no
+# autograder.course.feedback.HideHiddenTests between them, so the HTML has no
 # hidden-test regions and a test cell's error is its message only, not a
 # traceback quoting the cell's source (nbgrader#917, #1363).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "autograder.feedback.HideHiddenTests",
+    "autograder.course.feedback.HideHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from autograder import assignments
-from autograder.limits import Limits
+from autograder.engine.limits import Limits
 
 
 def parser():
@@ -108,7 +108,7 @@ def grade_command(args):
     limits = Limits(check_timeout=args.check_timeout, cell_timeout=args.cell_timeout)
     from rich.console import Console
 
-    from autograder import batch
+    from autograder.course import batch
 
     errors = Console(stderr=True)
     exit_code = 0
@@ -133,7 +133,7 @@ def grade_command(args):
 
 def shard_command(args):
     """``shard``: print the student folders of one shard."""
-    from autograder import shard
+    from autograder.course import shard
 
     try:
         folders = shard.shard(args.submitted, args.index, args.of)
@@ -147,7 +147,7 @@ def shard_command(args):
 
 def report_command(args):
     """``report``: the class report from results folders and, optionally, the gradebook."""
-    from autograder import report
+    from autograder.course import report
 
     try:
         page = report.write(args.results, args.out, gradebook=args.gradebook)
@@ -160,7 +160,7 @@ def report_command(args):
 
 def feedback_command(args):
     """``feedback``: the students' HTML pages from results files and, optionally, the gradebook."""
-    from autograder import exports, feedback
+    from autograder.course import exports, feedback
 
     try:
         pages, problems = feedback.write_pages(args.results, args.out, args.assignment, gradebook=args.gradebook)
@@ -175,7 +175,7 @@ def feedback_command(args):
 
 def export_command(args):
     """``export``: grades out of the gradebook (Moodle CSV, Gradescope results.json, Classroom points)."""
-    from autograder import exports
+    from autograder.course import exports
 
     if args.results and args.to != "gradescope":
         sys.exit("error: --results is only for --to gradescope")

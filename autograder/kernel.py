@@ -11,19 +11,19 @@ package's sandboxed path, so both ways judge the same bytes.
 """
 import tempfile
 
-from autograder import grading, wire
-from autograder.judging import CheckFailed
-from autograder.seeds import item_seed
+from autograder.checks import dispatch, wire
+from autograder.checks.judging import CheckFailed
+from autograder.checks.seeds import item_seed
 
 
 def check(assignment, item, namespace):
     """Pass silently (printing ✓) or raise ``CheckFailed`` with the Spanish message."""
     try:
         seed = item_seed(assignment, item)
-        result = grading.run_probe(assignment, item, namespace, seed)
+        result = dispatch.run_probe(assignment, item, namespace, seed)
         with tempfile.TemporaryDirectory() as directory:
             result = wire.roundtrip(result, directory)
-        score, message = grading.judge(assignment, item, result, seed)
+        score, message = dispatch.judge(assignment, item, result, seed)
     except Exception as exc:  # a grader bug must not show grader source in feedback
         raise CheckFailed(f"{item}: error interno del corrector ({type(exc).__name__}); avisa al profesor") from None
     if score < 1:

@@ -32,6 +32,7 @@ def submission_results(assignment, items, status, message, isolation, tests=None
 
 
 STATUSES = ("graded", "invalid_submission", "missing_submission", "error")
+TIMINGS = ".timings.jsonl"  # beside the results files: {"student", "seconds", "status"} per graded submission
 
 
 def write(result, path):

@@ -12,10 +12,10 @@ import re
 
 import torch
 
-from autograder import assignments, grading
-from autograder import notebook as nb
-from autograder import wire
-from autograder.seeds import item_seed
+from autograder import assignments
+from autograder.checks import dispatch, wire
+from autograder.checks.seeds import item_seed
+from autograder.engine import notebook as nb
 
 MAX_MESSAGE = 300
 
@@ -66,8 +66,8 @@ def grade(assignment, ns, directory):
     with single_thread():
         for item in items(assignment):
             seed = item_seed(assignment, item)
-            result = wire.roundtrip(grading.run_probe(assignment, item, ns, seed), directory)
-            scores[item] = grading.judge(assignment, item, result, seed)
+            result = wire.roundtrip(dispatch.run_probe(assignment, item, ns, seed), directory)
+            scores[item] = dispatch.judge(assignment, item, result, seed)
     assert_clean(scores)
     return scores
 

@@ -1,6 +1,6 @@
 """ATTACKS.md rows A–F, I and J: each bad input against the package's grading path.
 
-Every row is one submission graded by ``runner.grade`` (student code in the
+Every row is one submission graded by ``runner.score_notebook`` (student code in the
 sandbox, judges here) with a declared oracle:
 
 - ``NO_GAIN``: an exploit on a wrong base scores, item by item, no more than
@@ -20,7 +20,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from autograder import results, runner, sandbox
+from autograder import results
+from autograder.engine import runner, sandbox
 from conftest import submission
 from solutions import regresion_lineal as reference
 
@@ -62,12 +63,12 @@ ROWS = {
         "import sys; sys.path.insert(0, '.'); sys.modules.pop('numpy', None)\n")),
     "A6_exit_zero_in_test": Row("NO_GAIN", answers={"mse_gradients": "def mse_gradients(X, Y, W, b):\n    import os\n    os._exit(0)\n"}),
     "A7_pickle_in_result": Row("NO_GAIN", (
-        "import numpy as np, autograder.wire as w\n"
+        "import numpy as np, autograder.checks.wire as w\n"
         "def evil(data, path):\n    np.save(str(path) + '.npz', np.array([object()], dtype=object), allow_pickle=True)\n"
         "    open(str(path) + '.json', 'w').write('{\"ok\": {\"__array__\": 0}}')\n"
         "w.encode = evil\n")),
     "A8_patch_judge_in_sandbox": Row("NO_GAIN", (
-        "import autograder.grading as g, autograder.judging as j\n"
+        "import autograder.checks.dispatch as g, autograder.checks.judging as j\n"
         "g.judge = lambda *a, **k: (1.0, 'ok'); j.TOLERANCE['float32'] = 1e9; j.TOLERANCE['float64'] = 1e9\n")),
     # B. Same-process tampering (closed by the process boundary)
     "B1_patch_allclose": Row("NO_GAIN", (
@@ -212,7 +213,7 @@ def course(tmp_path_factory):
 def honest(tmp_path_factory):
     """Scores of the correct and the wrong base, graded honestly."""
     folder = tmp_path_factory.mktemp("honest")
-    return {name: scores(runner.grade("01_regresion_lineal", submission(folder / f"{name}.ipynb", answers), limits=LIMITS))
+    return {name: scores(runner.score_notebook("01_regresion_lineal", submission(folder / f"{name}.ipynb", answers), limits=LIMITS))
             for name, answers in (("correct", REFERENCE), ("wrong", WRONG))}
 
 
@@ -235,7 +236,7 @@ def test_attack(row_id, tmp_path, honest, course, server, monkeypatch):
     base = WRONG if row.oracle == "NO_GAIN" else REFERENCE
     cells = [("setup", constants(results_path, course, url))] + ([("setup", row.cell)] if row.cell else [])
     notebook = submission(tmp_path / "attack.ipynb", {**base, **row.answers}, extra=cells)
-    result = runner.grade("01_regresion_lineal", notebook, limits=LIMITS)
+    result = runner.score_notebook("01_regresion_lineal", notebook, limits=LIMITS)
     results.write(result, results_path)
     got = scores(result)
     assert result["status"] == "graded", result
@@ -281,7 +282,7 @@ def test_sandbox_is_bubblewrap_where_it_runs():
 def test_sweep_spares_only_the_job_being_read(tmp_path):
     """Does the zygote's sweep empty the sandbox's /tmp but the job folder the trusted side still reads
     (a race that lost the last steps' records under load)?"""
-    from autograder import zygote
+    from autograder.engine import zygote
 
     job = tmp_path / "pia-zygote-x" / "job-1"
     (job / "cwd").mkdir(parents=True)
@@ -303,7 +304,7 @@ def test_a_reply_buffered_with_started_is_not_missed(tmp_path):
     import sys
     import time
 
-    from autograder import pool
+    from autograder.engine import pool
 
     fake = "import sys; sys.stdin.readline(); sys.stdout.write('{\"started\": true}\\n{\"exited\": 0}\\n')"
     zygote = pool.Zygote(runner.Limits(), lambda root: {}, None)

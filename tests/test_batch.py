@@ -42,7 +42,9 @@ import nbformat
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from autograder import assignments, batch, gradebook, notebook, pool, results, runner
+from autograder import assignments, results
+from autograder.course import batch, gradebook
+from autograder.engine import notebook, pool, runner
 from conftest import ASSIGNMENT, ENV, REPO, submission
 from solutions import regresion_lineal as reference
 
@@ -215,7 +217,7 @@ def k2_batch_finished(control, graded, result):
 
 def g8_nothing_but_results(control, graded, result):
     """No autograded notebook or feedback is written; no results file holds hidden-test source."""
-    assert all(p.suffix == ".json" for p in graded.results.iterdir() if p.name != batch.TIMINGS)
+    assert all(p.suffix == ".json" for p in graded.results.iterdir() if p.name != results.TIMINGS)
     for path in graded.results.iterdir():
         assert not any(marker in path.read_text() for marker in HIDDEN_MARKERS), path
 
@@ -338,7 +340,7 @@ def klass(tmp_path_factory):
         demo(root / "submitted", student)
     for row_id, row in ROWS.items():
         row.build(root / "submitted" / row_id)
-    original = runner.grade
+    original = runner.score_notebook
 
     def failing(assignment, path, *args, **kwargs):
         if "K2_" in str(path):
@@ -347,7 +349,7 @@ def klass(tmp_path_factory):
 
     control = grade_class(root / "control", root / "control-results", root / "control.db")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(runner, "grade", failing)
+        patch.setattr(runner, "score_notebook", failing)
         graded = grade_class(root / "submitted", root / "results", root / "gradebook.db")
     yield control, graded
     for folder in site_packages():  # never leave poison behind, even where the sandbox failed
@@ -496,11 +498,11 @@ def graded_copy(mini, tmp_path):
 
 
 class Counting:
-    """Wraps ``batch.grade`` to record which students were graded."""
+    """Wraps ``batch.grade_submission`` to record which students were graded."""
 
     def __init__(self, monkeypatch):
-        self.students, self.original = [], batch.grade
-        monkeypatch.setattr(batch, "grade", self)
+        self.students, self.original = [], batch.grade_submission
+        monkeypatch.setattr(batch, "grade_submission", self)
 
     def __call__(self, submission, *args):
         self.students.append(submission.student)
@@ -724,7 +726,7 @@ def test_K7_disk_full(fault, graded_copy, mini, monkeypatch, record_property):
 
 def test_K8_sandbox_failure_is_an_error_not_a_grade(graded_copy, mini, monkeypatch, record_property):
     """A sandbox that cannot start: status error (never graded, never a score), retried by the next run."""
-    from autograder import sandbox
+    from autograder.engine import sandbox
 
     for name in ("beto.json", "carla.json"):
         (graded_copy / "results" / name).unlink()
@@ -748,7 +750,7 @@ def test_K8_sandbox_failure_is_an_error_not_a_grade(graded_copy, mini, monkeypat
 
 def test_K9_hung_sandbox_is_killed(graded_copy, monkeypatch, record_property):
     """A sandbox that never answers: given up at its time limit, recorded as an error, no survivor."""
-    from autograder import sandbox
+    from autograder.engine import sandbox
 
     if sandbox.isolation() != "bubblewrap":
         pytest.skip("a hung worker outside bubblewrap outlives its grading thread until the command exits")

@@ -11,8 +11,8 @@ import sys
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import exports
-from autograder.seeds import item_seed
+from autograder.checks.seeds import item_seed
+from autograder.course import exports
 from conftest import ASSIGNMENT, run
 from test_batch import HIDDEN_MARKERS, ITEMS
 from test_feedback import WRITTEN, graded_class, written_points
@@ -71,7 +71,7 @@ def test_nbgrader_export_and_moodle_csv_agree(course, tmp_path):
 
     assert export(root, "--to", "moodle").stdout == text
     assert export(root, "--to", "moodle", "--student", "ana").stdout == "\n".join(text.splitlines()[:2]) + "\n"
-    run("nbgrader", "export", "--exporter", "autograder.exports.MoodleExportPlugin", "--to", "plugin.csv",
+    run("nbgrader", "export", "--exporter", "autograder.course.exports.MoodleExportPlugin", "--to", "plugin.csv",
         cwd=tmp_path)
     assert (tmp_path / "plugin.csv").read_text() == text
 

@@ -18,8 +18,10 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import assignments, exports, feedback, notebook
-from autograder.seeds import item_seed
+from autograder import assignments
+from autograder.checks.seeds import item_seed
+from autograder.course import exports, feedback
+from autograder.engine import notebook
 from conftest import ASSIGNMENT, REPO, run, submission
 from test_batch import HIDDEN_MARKERS, REFERENCE, grade_mini, mini_class
 

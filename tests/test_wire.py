@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from autograder import wire
-from autograder.judging import CheckFailed, expect_tensor
+from autograder.checks import wire
+from autograder.checks.judging import expect_tensor, CheckFailed
 
 
 def roundtrip(value, tmp_path):

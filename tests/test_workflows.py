@@ -15,7 +15,7 @@ import nbformat
 import pytest
 import yaml
 
-from autograder import gradebook, shard
+from autograder.course import gradebook, shard
 from conftest import ASSIGNMENT, ENV, REPO
 from test_batch import mini_class
 

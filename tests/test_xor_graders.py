@@ -12,11 +12,11 @@ import pytest
 import torch
 
 import harness
-from autograder import grading
+from autograder.checks import dispatch
+from autograder.checks.seeds import item_seed
+from autograder.checks.wire import describe
 from autograder.judges import xor as judges
 from autograder.probes import xor as probes
-from autograder.seeds import item_seed
-from autograder.wire import describe
 from mutants import xor as catalogue
 from mutants.xor import ASSIGNMENT, CORRECT_VARIANTS, ITEMS, MUTANTS, REFERENCE
 from solutions import xor as reference
@@ -74,14 +74,14 @@ def test_reference_learns_early_from_every_torch_grader_start(seed):
 def test_learning_check_is_skipped_from_an_unlucky_start():
     """When the contract's recipe itself cannot learn from a student's start, is the student not failed?"""
     seed = item_seed(ASSIGNMENT, "test_train_xor_numpy")
-    data = grading.run_probe(ASSIGNMENT, "test_train_xor_numpy", notebook(REFERENCE), seed)["ok"]
+    data = dispatch.run_probe(ASSIGNMENT, "test_train_xor_numpy", notebook(REFERENCE), seed)["ok"]
     # Three identical hidden neurons stay identical under gradient descent: one neuron cannot learn XOR.
     stuck = {"W1": np.ones((2, 3)), "b1": np.zeros((1, 3)), "W2": np.ones((3, 1)), "b2": np.zeros((1, 1))}
     assert judges.replay(stuck, probes.NUMPY_LEARNING_LR, probes.NUMPY_EPOCHS, until_learned=True) is None
     final, losses = judges.replay(stuck, probes.NUMPY_LEARNING_LR, probes.NUMPY_EPOCHS)
     data["learn_start"] = describe((stuck, losses[:1]))
     data["learn"] = describe((final, losses))
-    score, message = grading.judge(ASSIGNMENT, "test_train_xor_numpy", {"ok": data}, seed)
+    score, message = dispatch.judge(ASSIGNMENT, "test_train_xor_numpy", {"ok": data}, seed)
     assert score == 1, message
 
 
@@ -90,5 +90,5 @@ def test_probes_leave_the_notebook_namespace_as_they_found_it():
     ns = notebook(REFERENCE, CORRECT_VARIANTS["sigmoid_tanh"])
     before = dict(ns)
     for item in ITEMS:
-        grading.run_probe(ASSIGNMENT, item, ns, item_seed(ASSIGNMENT, item))
+        dispatch.run_probe(ASSIGNMENT, item, ns, item_seed(ASSIGNMENT, item))
     assert ns.keys() == before.keys() and all(ns[key] is before[key] for key in before)

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.judging import (TOLERANCE, expect_close, expect_floats, expect_no_graph, expect_sequence,
+from autograder.checks.judging import (TOLERANCE, expect_close, expect_floats, expect_no_graph, expect_sequence,
                                 expect_shuffled_epochs, expect_tensor, fail, kind_name, mixed_error)
 from autograder.probes.ecuaciones import (SWAPPED_ROWS, TEST_ROWS, TRACE_ROWS, TRAIN_BATCH, TRAIN_EPOCHS, TRAIN_LR,
                                           TRAIN_ROWS, ProbeNet, equations, root_cases)

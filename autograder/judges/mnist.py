@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from autograder.judging import TOLERANCE, expect_close, expect_floats, expect_sequence, expect_tensor, fail, mixed_error
+from autograder.checks.judging import TOLERANCE, expect_close, expect_floats, expect_sequence, expect_tensor, fail, mixed_error
 from autograder.probes.mnist import (BATCHES, EPOCH_SGD, EVAL_BATCHES, EVAL_CORRECT, LAYERS, N_PARAMETERS, RULE_RUN,
                                      SGD_CASES, TRAIN_EPOCHS, batches, images, mnist_split, one_thread, probe_net,
                                      recording_gradients)

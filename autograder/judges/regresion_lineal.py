@@ -6,7 +6,7 @@ import tokenize
 import numpy as np
 import torch
 
-from autograder.judging import (TOLERANCE, expect_close, expect_floats, expect_no_graph, expect_sequence,
+from autograder.checks.judging import (TOLERANCE, expect_close, expect_floats, expect_no_graph, expect_sequence,
                                 expect_shuffled_epochs, expect_tensor, fail, numerical_gradient)
 from autograder.probes.regresion_lineal import SHAPES, regression, tensors
 from solutions import regresion_lineal as ref

@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from autograder.judging import (TOLERANCE, expect_array, expect_close, expect_floats, expect_sequence, expect_tensor,
+from autograder.checks.judging import (TOLERANCE, expect_array, expect_close, expect_floats, expect_sequence, expect_tensor,
                                 fail, kind_name, mixed_error, numerical_gradient)
 from autograder.probes.xor import (BACKWARD_CASES, BUILD_CASES, FORWARD_CASES, NUMPY_EPOCHS, NUMPY_LEARNING_LR,
                                    TORCH_EPOCHS, TORCH_STEP_RUNS, XOR_X, XOR_Y, activations, network, sigmoid_inputs,

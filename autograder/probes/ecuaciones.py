@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.probing import StudentError, call, clone, intact, linear_calls, scramble_global_rngs
-from autograder.wire import describe
+from autograder.checks.probing import call, clone, intact, linear_calls, scramble_global_rngs, StudentError
+from autograder.checks.wire import describe
 
 # train_solver: n rows, batches of 4 (4 + 4 + 2), 3 epochs, a non-default lr.
 TRAIN_ROWS, TRAIN_BATCH, TRAIN_EPOCHS, TRAIN_LR = 10, 4, 3, 0.003

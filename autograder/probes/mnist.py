@@ -21,8 +21,8 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from autograder import assignments
-from autograder.probing import call, linear_calls, recording, scramble_global_rngs
-from autograder.wire import describe
+from autograder.checks.probing import call, linear_calls, recording, scramble_global_rngs
+from autograder.checks.wire import describe
 
 LAYERS = (784, 128, 64, 32, 10)
 N_PARAMETERS = 2 * (len(LAYERS) - 1)  # a weight and a bias per Linear layer

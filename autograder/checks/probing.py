@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
-from autograder.wire import describe
+from autograder.checks.wire import describe
 
 MAX_MESSAGE = 300
 

@@ -21,8 +21,9 @@ from jinja2 import Environment, PackageLoader
 from nbgrader import utils as nbutils
 from nbgrader.preprocessors import ClearHiddenTests
 
-from autograder import exports, results
-from autograder.exports import PENDING
+from autograder import results
+from autograder.course import exports
+from autograder.course.exports import PENDING
 
 MAX_MESSAGE = 600  # characters of one message shown to the student
 CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # ANSI escapes, control characters
@@ -47,7 +48,7 @@ def page_items(result, grades=None):
     """The page's rows: dicts with name, score, max_score, message, state, written.
 
     ``result`` is a results dict; ``grades`` the student's SubmissionGrades
-    (``autograder.exports``) or None.  A manual score in the gradebook
+    (``autograder.course.exports``) or None.  A manual score in the gradebook
     replaces the check's; written-answer cells come from the gradebook only.
     """
     cells = {cell.name: cell for cell in grades.cells} if grades else {}
@@ -69,7 +70,7 @@ def page_items(result, grades=None):
     return items
 
 
-ENVIRONMENT = Environment(loader=PackageLoader("autograder", "templates"), autoescape=True,
+ENVIRONMENT = Environment(loader=PackageLoader("autograder.course", "templates"), autoescape=True,
                           trim_blocks=True, lstrip_blocks=True)
 ENVIRONMENT.filters["puntos"] = lambda value: f"{float(value):g}".replace(".", ",")
 

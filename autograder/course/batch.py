@@ -8,7 +8,7 @@ notebook's is its parent folder's name (its grandparent's when the parent is
 named after the assignment).
 
 Nothing is lost.  Student code runs in sandboxes started from a thread pool
-(``runner.grade``); the main thread is the only writer.  A submission is
+(``runner.score_notebook``); the main thread is the only writer.  A submission is
 done once its gradebook transaction has committed and then its results file,
 which names the notebook's sha256, its timestamp and the grader that graded
 it, has been written atomically, last.  A rerun grades again exactly the
@@ -32,13 +32,13 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
-from autograder import assignments, notebook, results, runner, sandbox
-from autograder.seeds import item_seed
+from autograder import assignments, results
+from autograder.checks.seeds import item_seed
+from autograder.engine import notebook, runner, sandbox
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent.parent  # autograder/
 MIN_FREE_BYTES = 16 * 2**20  # refuse to start a batch with less free space (ATTACKS K7)
 LISTED = 5  # file names quoted in a message
-TIMINGS = ".timings.jsonl"  # beside the results files: {"student", "seconds", "status"} per graded submission
 
 
 class UsageError(Exception):
@@ -184,7 +184,8 @@ def grader_identity(assignment, source=assignments.SOURCE):
     """The grader that graded (ATTACKS K11): versions, and one hash of the code, the master
     and the hidden-input seeds, so a changed grader or AUTOGRADER_SECRET regrades."""
     module = assignments.module_name(assignment)
-    paths = [*sorted(PACKAGE.glob("*.py")), PACKAGE / "probes" / f"{module}.py", PACKAGE / "judges" / f"{module}.py",
+    shared = [path for layer in ("", "checks", "engine", "course") for path in sorted((PACKAGE / layer).glob("*.py"))]
+    paths = [*shared, PACKAGE / "probes" / f"{module}.py", PACKAGE / "judges" / f"{module}.py",
              assignments.REPO / "solutions" / f"{module}.py",
              *sorted(p for p in (Path(source) / assignment).iterdir() if p.is_file())]
     digest = hashlib.sha256()
@@ -206,13 +207,13 @@ def _current(previous, submission, assignment, identity):
 
 # -- grading --------------------------------------------------------------------------------------
 
-def grade(submission, assignment, source, limits, items, identity):
+def grade_submission(submission, assignment, source, limits, items, identity):
     """The results dict of one submission; never raises (a failure is an ``error`` record)."""
     try:
         if submission.problem:
             result = results.submission_results(assignment, items, *submission.problem, sandbox.isolation())
         else:
-            result = runner.grade(assignment, submission.notebook, source, limits)
+            result = runner.score_notebook(assignment, submission.notebook, source, limits)
         if submission.note:
             result["output"] = f"{submission.note}; {result['output']}" if result.get("output") else submission.note
     except Exception as exc:  # the grader's own failure: recorded, retried on the next run
@@ -272,7 +273,7 @@ def run(assignment, inputs, results_path, *, source=assignments.SOURCE, limits=r
     if todo:
         runner.prepare()
     pool = ThreadPoolExecutor(max_workers=jobs)
-    futures = {pool.submit(_timed, grade, s, assignment, source, limits, items, identity): s for s in todo}
+    futures = {pool.submit(_timed, grade_submission, s, assignment, source, limits, items, identity): s for s in todo}
     final, stopped, counts = {}, None, Counter()
     try:
         with bar:
@@ -311,7 +312,7 @@ def _timed(function, *args):
 def _log_timing(folder, student, seconds, status):
     """Append one line to the folder's timings sidecar (results files hold no durations)."""
     line = json.dumps({"student": student, "seconds": round(seconds, 3), "status": status}, ensure_ascii=False)
-    with open(folder / TIMINGS, "a", encoding="utf-8") as handle:
+    with open(folder / results.TIMINGS, "a", encoding="utf-8") as handle:
         handle.write(line + "\n")
 
 
@@ -319,7 +320,7 @@ def _recorder(gradebook, assignment, source, config, duedate):
     """The gradebook writer, or None without ``gradebook``."""
     if not gradebook:
         return None
-    from autograder.gradebook import GradebookError, Recorder, database_url
+    from autograder.course.gradebook import database_url, GradebookError, Recorder
 
     try:
         return Recorder(database_url(gradebook), assignment, assignments.master_notebook(assignment, source),

@@ -4,8 +4,8 @@ import warnings
 import torch
 
 from autograder import assignments
-from autograder.judging import CheckFailed
-from autograder.probing import StudentError, preserved_global_rngs
+from autograder.checks.judging import CheckFailed
+from autograder.checks.probing import preserved_global_rngs, StudentError
 
 # What a malformed probe result raises when a judge reads it.
 MALFORMED = (KeyError, TypeError, IndexError, ValueError, AttributeError)

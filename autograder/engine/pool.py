@@ -1,6 +1,6 @@
 """Trusted-side handles on zygotes: warm, sandboxed workers, one per grading thread at a time.
 
-A ``Zygote`` starts ``autograder.zygote`` inside the sandbox once (numpy,
+A ``Zygote`` starts ``autograder.engine.zygote`` inside the sandbox once (numpy,
 torch and the probes imported once), then runs each submission's plan in a
 forked child: the cost of a submission is a fork, not a Python start.  The
 event loop is the same as for a spawned worker: ``begin``/``end``/``done`` on
@@ -22,7 +22,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from autograder import sandbox
+from autograder.engine import sandbox
 
 READY_TIMEOUT = 120.0  # seconds for a cold start: importing torch on a busy machine
 KILL_TIMEOUT = 10.0    # seconds for the zygote to confirm a kill before it is replaced
@@ -48,7 +48,7 @@ class Zygote:
 
     def _start(self):
         sandbox.own(self.root)
-        command = [sys.executable, "-I", "-m", "autograder.zygote"]
+        command = [sys.executable, "-I", "-m", "autograder.engine.zygote"]
         if sandbox.bwrap_works():
             command.append("--sweep")
         (self.root / "cwd").mkdir(exist_ok=True)

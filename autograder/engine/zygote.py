@@ -1,6 +1,6 @@
 """A worker that imports once and forks one child per submission.
 
-Started (inside the sandbox) as ``python -I -m autograder.zygote [--sweep]``.
+Started (inside the sandbox) as ``python -I -m autograder.engine.zygote [--sweep]``.
 It imports numpy, torch, IPython and every assignment's probes once, then
 reads one JSON command per line on stdin:
 
@@ -44,7 +44,8 @@ def warm():
     from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
 
     import autograder.probes
-    from autograder import grading, worker  # noqa: F401
+    from autograder.checks import dispatch
+    from autograder.engine import worker  # noqa: F401
 
     for module in pkgutil.iter_modules(autograder.probes.__path__):
         importlib.import_module(f"autograder.probes.{module.name}")
@@ -89,7 +90,7 @@ def child(job, cpu):
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
         os.chdir(job / "cwd")
         os.environ.update({"HOME": str(job / "cwd"), "MPLCONFIGDIR": str(job / "matplotlib")})
-        from autograder import worker
+        from autograder.engine import worker
 
         worker.run_plan(job, open(job / "status", "w", buffering=1))
     finally:

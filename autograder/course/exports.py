@@ -5,7 +5,7 @@ sum of its grades (a manual score replaces the autograder's, extra credit
 added) less the late penalty, never below 0.  ``nbgrader export`` itself is
 untouched; the Moodle format is also an nbgrader export plugin::
 
-    nbgrader export --exporter autograder.exports.MoodleExportPlugin --to moodle.csv
+    nbgrader export --exporter autograder.course.exports.MoodleExportPlugin --to moodle.csv
 """
 import contextlib
 import csv
@@ -18,7 +18,7 @@ from nbgrader.plugins import ExportPlugin
 from sqlalchemy.exc import DatabaseError
 
 from autograder import results
-from autograder.gradebook import session
+from autograder.course.gradebook import session
 
 PENDING = "pendiente de corrección manual"
 ID_COLUMNS = ("ID number", "Email address")  # Moodle's own export headers, mapped on import
@@ -118,7 +118,7 @@ def _number(value):
 
 
 class MoodleExportPlugin(ExportPlugin):
-    """``nbgrader export --exporter autograder.exports.MoodleExportPlugin --to moodle.csv``."""
+    """``nbgrader export --exporter autograder.course.exports.MoodleExportPlugin --to moodle.csv``."""
 
     def export(self, gradebook):
         text = moodle_csv(gradebook.db, [str(a) for a in self.assignment], [str(s) for s in self.student])

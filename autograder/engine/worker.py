@@ -4,12 +4,12 @@
 step's plain record to ``WORKDIR/step-<i>.json/.npz`` and reports
 ``begin``/``end`` on a status stream, so the trusted side can time every step
 and kill a hung one.  Student output goes to ``WORKDIR/output.txt``, never to
-the status stream.  It runs in a child forked by ``autograder.zygote``.
+the status stream.  It runs in a child forked by ``autograder.engine.zygote``.
 """
 import json
 import os
 
-from autograder import grading, probing, wire
+from autograder.checks import dispatch, probing, wire
 
 
 def error_text(result):
@@ -33,7 +33,7 @@ def run_step(shell, assignment, step):
     result = shell.run_cell(step["source"], store_history=True, silent=False)
     record = {"error": error_text(result), "oom": out_of_memory(result.error_in_exec)}
     if step["kind"] == "test":
-        record["probe"] = grading.run_probe(assignment, step["item"], shell.user_ns, step["seed"])
+        record["probe"] = dispatch.run_probe(assignment, step["item"], shell.user_ns, step["seed"])
     return record
 
 

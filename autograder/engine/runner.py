@@ -1,6 +1,6 @@
 """The trusted side: run a submission's plan in a sandboxed child and judge it.
 
-The child, forked by a warm zygote (``autograder.pool``), runs student
+The child, forked by a warm zygote (``autograder.engine.pool``), runs student
 code; this process never imports it.  Each step has a wall-clock timeout; a
 hung or crashed step is recorded, the child's whole process group is killed,
 and a new child resumes from the start with that step skipped, so one bad
@@ -19,9 +19,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from autograder import assignments, grading, notebook, pool, sandbox, wire
-from autograder.limits import Limits
-from autograder.seeds import item_seed
+from autograder import assignments
+from autograder.checks import dispatch, wire
+from autograder.checks.seeds import item_seed
+from autograder.engine import notebook, pool, sandbox
+from autograder.engine.limits import Limits
 
 MAX_OUTPUT = 2000
 
@@ -156,7 +158,7 @@ def _test_result(item, function, outcome, limits, assignment):
         status = "oom" if outcome.get("oom") else "failed"
         return status, 0.0, f"{function}: falló la prueba visible de la celda {item}: {outcome['error']}"
     probe = outcome.get("probe", {})
-    score, message = grading.judge(assignment, item, probe, item_seed(assignment, item))
+    score, message = dispatch.judge(assignment, item, probe, item_seed(assignment, item))
     if probe.get("status") == "oom":
         return "oom", 0.0, message
     return ("passed" if score == 1 else "failed"), score, message
@@ -189,7 +191,7 @@ def _restore_lost_tests(master, items, steps):
     return restored
 
 
-def grade(assignment, submission_path, source=assignments.SOURCE, limits=Limits()):
+def score_notebook(assignment, submission_path, source=assignments.SOURCE, limits=Limits()):
     """Grade one submitted notebook; returns a Gradescope-schema results dict."""
     from autograder.results import submission_results
 

@@ -1,0 +1,1 @@
+"""The check framework: how a check is written (probe helpers, judge helpers, the wire between them, seeds)."""

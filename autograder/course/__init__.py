@@ -1,0 +1,1 @@
+"""Course operations: grading a class, the gradebook, reports, feedback and exports."""
