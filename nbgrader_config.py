@@ -28,3 +28,15 @@ c.GenerateFeedback.preprocessors = [
     "autograder.course.feedback.HideHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# Autograde: nbgrader's own sanitizing preprocessors, with autograder.course.overwrite.OverwriteCells
+# in place of the stock one, which warns "Attribute 'checksum' for cell test_... has changed!" on
+# every honest submission because the gradebook keeps test cells with their hidden tests
+# (nbgrader#1961). A test cell a student really edited is still reported and restored.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "autograder.course.overwrite.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]

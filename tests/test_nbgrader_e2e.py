@@ -21,7 +21,8 @@ def test_nbgrader_autograde_and_grading_command_agree(course, assignment):
         shutil.copytree(notebook.parent, course / "submitted" / notebook.parent.parent.name / assignment)
     students = sorted(p.name for p in (course / "submitted").iterdir())
     assert len(students) >= 5
-    run("nbgrader", "autograde", assignment, "--force", cwd=course)
+    autograde = run("nbgrader", "autograde", assignment, "--force", cwd=course)
+    assert "has changed" not in autograde.stdout + autograde.stderr  # honest students are not reported
 
     notebooks = [course / "submitted" / s / assignment / f"{assignment}.ipynb" for s in students]
     run(sys.executable, "-m", "autograder", "grade", "--assignment", assignment, "--quiet",
@@ -54,6 +55,23 @@ def test_reference_grade_cells_write_nothing_to_stderr(course, assignment):
             for output in cell.outputs:
                 assert output.output_type != "error", cell.metadata.nbgrader.grade_id
                 assert output.get("name") != "stderr", (cell.metadata.nbgrader.grade_id, output.text)
+
+
+def test_an_edited_test_cell_is_still_reported_and_restored(course):
+    """With the package's OverwriteCells, is a test cell the student edited still reported and restored?"""
+    run("nbgrader", "generate_assignment", ASSIGNMENT, "--force", cwd=course)
+    folder = course / "submitted" / "ana" / ASSIGNMENT
+    shutil.copytree(REPO / "demo" / "submitted" / "ana" / ASSIGNMENT, folder)
+    path = folder / f"{ASSIGNMENT}.ipynb"
+    submitted = nbformat.read(path, as_version=4)
+    cell = next(c for c in submitted.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_linear_forward")
+    cell.source = "pass  # pruebas borradas"
+    nbformat.write(submitted, path)
+    autograde = run("nbgrader", "autograde", ASSIGNMENT, "--force", cwd=course)
+    assert "Attribute 'checksum' for cell test_linear_forward has changed!" in autograde.stdout + autograde.stderr
+    autograded = nbformat.read(course / "autograded" / "ana" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    restored = next(c for c in autograded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_linear_forward")
+    assert "### BEGIN HIDDEN TESTS" in restored.source
 
 
 def written_answers(master):
