@@ -69,8 +69,14 @@ def test_nbgrader_export_and_moodle_csv_agree(course, tmp_path):
     assert moodle["ana"][1] == "ana@example.org" and moodle["beto"][1] == ""
     assert {s: float(row[2]) for s, row in moodle.items()} == {s: float(row["score"]) for s, row in stock.items()}
 
-    assert export(root, "--to", "moodle").stdout == text
-    assert export(root, "--to", "moodle", "--student", "ana").stdout == "\n".join(text.splitlines()[:2]) + "\n"
+    everyone = export(root, "--to", "moodle")
+    assert everyone.stdout == text
+    missing = sorted(STUDENTS - {"ana"})
+    assert f"{len(missing)} of {len(STUDENTS)} students have no e-mail address ({', '.join(missing)})" in everyone.stderr
+    assert "nbgrader db student add ID --email ADDRESS" in everyone.stderr
+    ana = export(root, "--to", "moodle", "--student", "ana")
+    assert ana.stdout == "\n".join(text.splitlines()[:2]) + "\n" and ana.stderr == ""
+    assert "1 of 1 students have no e-mail address (beto)" in export(root, "--to", "moodle", "--student", "beto").stderr
     run("nbgrader", "export", "--exporter", "autograder.course.exports.MoodleExportPlugin", "--to", "plugin.csv",
         cwd=tmp_path)
     assert (tmp_path / "plugin.csv").read_text() == text
@@ -145,3 +151,15 @@ def test_bad_inputs_get_a_clear_error_and_write_nothing(course, tmp_path):
     assert unknown.returncode == 2 and "99_nada" in unknown.stderr and not (tmp_path / "m.csv").exists()
     no_out = export(root, "--to", "gradescope", check=False)
     assert no_out.returncode == 2 and "needs --out" in no_out.stderr
+
+
+def test_moodle_note_when_the_gradebook_has_no_email_at_all(tmp_path):
+    """Without any e-mail address in the gradebook, does the note say so and how to add them?"""
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url) as gradebook:
+        gradebook.add_student("ana")
+        gradebook.add_student("beto")
+    with exports.reading(url) as db:
+        note = exports.email_note(db)
+    assert note.startswith("the gradebook holds no e-mail addresses: Moodle can match them on \"ID number\"")
+    assert "nbgrader db student import students.csv" in note

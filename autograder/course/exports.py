@@ -10,6 +10,7 @@ untouched; the Moodle format is also an nbgrader export plugin::
 import contextlib
 import csv
 import io
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from sqlalchemy.exc import DatabaseError
 
 from autograder import results
 from autograder.course.gradebook import session
+
+LISTED = 5  # student ids quoted in a note
 
 PENDING = "pendiente de corrección manual"
 ID_COLUMNS = ("ID number", "Email address")  # Moodle's own export headers, mapped on import
@@ -117,12 +120,30 @@ def _number(value):
     return f"{value:g}"
 
 
+def email_note(db, students=()):
+    """How to add e-mail addresses, when some exported students (``students``, default all) have none; else None."""
+    everyone = db.query(Student).order_by(Student.id).all()
+    exported = [s for s in everyone if not students or s.id in students]
+    missing = [s.id for s in exported if not s.email]
+    if not missing:
+        return None
+    who = ("the gradebook holds no e-mail addresses" if not any(s.email for s in everyone) else
+           f"{len(missing)} of {len(exported)} students have no e-mail address ({', '.join(missing[:LISTED])}"
+           f"{', …' if len(missing) > LISTED else ''})")
+    return (f"{who}: Moodle can match them on \"ID number\" (useridnumber) only. To match on e-mail, add the "
+            "addresses first: nbgrader db student add ID --email ADDRESS, or nbgrader db student import "
+            "students.csv (a CSV with columns id,email), then export again.")
+
+
 class MoodleExportPlugin(ExportPlugin):
     """``nbgrader export --exporter autograder.course.exports.MoodleExportPlugin --to moodle.csv``."""
 
     def export(self, gradebook):
-        text = moodle_csv(gradebook.db, [str(a) for a in self.assignment], [str(s) for s in self.student])
+        students = [str(s) for s in self.student]
+        text = moodle_csv(gradebook.db, [str(a) for a in self.assignment], students)
         Path(self.to or "moodle.csv").write_text(text, encoding="utf-8")
+        if note := email_note(gradebook.db, students):
+            self.log.warning(note)
 
 
 # -- Gradescope ---------------------------------------------------------------------------------
@@ -211,6 +232,8 @@ def _export(db, to, out, assignment, student, results_dir):
         return classroom_points(db, student, assignment)
     if to == "moodle":
         text = moodle_csv(db, [assignment] if assignment else [], [student] if student else [])
+        if note := email_note(db, [student] if student else []):
+            print(f"note: {note}", file=sys.stderr)
         if out is None:
             return text
         Path(out).write_text(text, encoding="utf-8")
