@@ -13,7 +13,7 @@ from nbgrader.api import Gradebook
 
 from autograder.checks.seeds import item_seed
 from autograder.course import exports
-from conftest import ASSIGNMENT, run
+from conftest import ASSIGNMENT, ENV, run
 from test_batch import HIDDEN_MARKERS, ITEMS
 from test_feedback import WRITTEN, graded_class, written_points
 
@@ -153,8 +153,9 @@ def test_bad_inputs_get_a_clear_error_and_write_nothing(course, tmp_path):
     assert no_out.returncode == 2 and "needs --out" in no_out.stderr
 
 
-def test_moodle_note_when_the_gradebook_has_no_email_at_all(tmp_path):
+def test_moodle_note_when_the_gradebook_has_no_email_at_all(tmp_path, monkeypatch):
     """Without any e-mail address in the gradebook, does the note say so and how to add them?"""
+    monkeypatch.setenv("PATH", ENV["PATH"])  # nbgrader runs alembic to create a gradebook
     url = f"sqlite:///{tmp_path / 'gradebook.db'}"
     with Gradebook(url) as gradebook:
         gradebook.add_student("ana")
