@@ -94,6 +94,38 @@ def expect_floats(value, what, length):
     return values
 
 
+def expect_scalar(value, what):
+    """A finite real number: a Python int or float or a NumPy integer or float scalar (not bool); returns it as float."""
+    numeric = value.get("kind") in ("int", "float") or (
+        value.get("kind") == "numpy_scalar" and np.dtype(value["dtype"]).kind in "iuf")
+    if not numeric:
+        hint = "; usa .item()" if value.get("kind") == "tensor" else ""
+        fail(f"{what}: se esperaba un número real (int o float), se obtuvo {kind_name(value)}{hint}")
+    number = float(value["value"] if "value" in value else value["array"])
+    if not np.isfinite(number):
+        fail(f"{what}: debe ser un número finito, se obtuvo {number}")
+    return number
+
+
+def expect_ints(value, what, length):
+    """A list of ``length`` Python ints (not bool, float or NumPy integers); returns them."""
+    items = expect_sequence(value, what, length, kinds=("list",))
+    for i, item in enumerate(items):
+        if item.get("kind") != "int":
+            fail(f"{what}[{i}]: se esperaba un int de Python (usa int(...)), se obtuvo {kind_name(item)}")
+    return [item["value"] for item in items]
+
+
+def expect_binary(value, what, shape, dtype="float64"):
+    """A numpy.ndarray of ``shape`` and ``dtype`` whose entries are all 0 or 1; returns it as float64."""
+    array = expect_array(value, what, shape, dtype)
+    wrong = np.argwhere((array != 0) & (array != 1))
+    if len(wrong):
+        position = tuple(int(i) for i in wrong[0])
+        fail(f"{what}: solo puede contener 0 y 1; se obtuvo {array[position]:g} en la posición {position}")
+    return array
+
+
 def mixed_error(actual, expected):
     """max |a - e| / (1 + |e|): absolute for small values, relative for large."""
     actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
