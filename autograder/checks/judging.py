@@ -73,6 +73,12 @@ def expect_no_graph(value, what):
         fail(f"{what}: no debe llevar grafo de autograd (requires_grad=True); usa .detach()")
 
 
+def expect_intact(result, what):
+    """The probe found every argument it passed still equal to its copy (``result["intact"]``)."""
+    if not result["intact"]:
+        fail(f"{what}: modificó sus argumentos de entrada; no debe cambiarlos")
+
+
 def expect_sequence(value, what, length, kinds=("tuple", "list")):
     """A tuple (or list) of exactly ``length`` items; returns the items."""
     if value.get("kind") not in kinds:

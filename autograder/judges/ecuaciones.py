@@ -5,8 +5,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.checks.judging import (TOLERANCE, expect_close, expect_floats, expect_no_graph, expect_sequence,
-                                expect_shuffled_epochs, expect_tensor, fail, kind_name, mixed_error)
+from autograder.checks.judging import (TOLERANCE, expect_close, expect_floats, expect_intact, expect_no_graph,
+                                       expect_sequence, expect_shuffled_epochs, expect_tensor, fail, kind_name,
+                                       mixed_error)
 from autograder.probes.ecuaciones import (SWAPPED_ROWS, TEST_ROWS, TRACE_ROWS, TRAIN_BATCH, TRAIN_EPOCHS, TRAIN_LR,
                                           TRAIN_ROWS, ProbeNet, equations, root_cases)
 from solutions import ecuaciones as ref
@@ -34,11 +35,6 @@ DEFAULTS = {"epochs": 200, "lr": 1e-3, "batch_size": 128, "seed": 0}
 
 def as_tensor(array):
     return torch.from_numpy(np.array(array, dtype=np.float32))
-
-
-def expect_intact(result, what):
-    if not result["intact"]:
-        fail(f"{what}: modificó sus argumentos de entrada; no debe cambiarlos")
 
 
 def root_tolerance(coefs, expected, dtype):

@@ -6,8 +6,9 @@ import tokenize
 import numpy as np
 import torch
 
-from autograder.checks.judging import (TOLERANCE, expect_close, expect_floats, expect_no_graph, expect_sequence,
-                                expect_shuffled_epochs, expect_tensor, fail, numerical_gradient)
+from autograder.checks.judging import (TOLERANCE, expect_close, expect_floats, expect_intact, expect_no_graph,
+                                       expect_sequence, expect_shuffled_epochs, expect_tensor, fail,
+                                       numerical_gradient)
 from autograder.probes.regresion_lineal import SHAPES, regression, tensors
 from solutions import regresion_lineal as ref
 
@@ -27,11 +28,6 @@ def as64(tensors_):
 
 def describe_case(name, n, d, K, dtype):
     return f"{name} con X ({n}, {d}), W ({d}, {K}), b ({K},) en {dtype}"
-
-
-def expect_intact(result, what):
-    if not result["intact"]:
-        fail(f"{what}: modificó sus argumentos de entrada; no debe cambiarlos")
 
 
 def make_regression_data(data, seed):

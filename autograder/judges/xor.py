@@ -2,8 +2,8 @@
 import numpy as np
 import torch
 
-from autograder.checks.judging import (TOLERANCE, expect_array, expect_close, expect_floats, expect_sequence, expect_tensor,
-                                fail, kind_name, mixed_error, numerical_gradient)
+from autograder.checks.judging import (TOLERANCE, expect_array, expect_close, expect_floats, expect_intact,
+                                       expect_sequence, expect_tensor, fail, kind_name, mixed_error, numerical_gradient)
 from autograder.probes.xor import (BACKWARD_CASES, BUILD_CASES, FORWARD_CASES, NUMPY_EPOCHS, NUMPY_LEARNING_LR,
                                    TORCH_EPOCHS, TORCH_STEP_RUNS, XOR_X, XOR_Y, activations, network, sigmoid_inputs,
                                    torch_data, torch_start)
@@ -20,11 +20,6 @@ START_MEAN = 0.5
 # "Learns XOR" (contract): (output > 0.5) == Y on the four rows and final loss below this.
 LEARNED_LOSS = 0.05
 PARAMS = ("W1", "b1", "W2", "b2")
-
-
-def expect_intact(result, what):
-    if not result["intact"]:
-        fail(f"{what}: modificó sus argumentos de entrada; no debe cambiarlos")
 
 
 def param_shapes(hidden):
