@@ -1,10 +1,12 @@
-"""The shared judge helpers accept the right value and name, in Spanish, what is wrong with a wrong one."""
+"""The shared check helpers: judges accept the right value and name, in Spanish, what is wrong with a wrong one;
+probes copy and compare arrays and tensors alike."""
 import numpy as np
 import pytest
 import torch
 
 from autograder.checks import wire
 from autograder.checks.judging import CheckFailed, expect_binary, expect_ints, expect_scalar
+from autograder.checks.probing import clone, intact
 
 
 def described(value, tmp_path):
@@ -83,3 +85,13 @@ def test_expect_binary_names_a_matrix_position(tmp_path):
     """Is the first non-binary entry of a matrix named by its row and column?"""
     with pytest.raises(CheckFailed, match="se obtuvo 2 en la posición \\(1, 0\\)$"):
         expect_binary(described(np.array([[0.0, 1.0], [2.0, 1.0]]), tmp_path), "f", (2, 2))
+
+
+@pytest.mark.parametrize("original", [np.arange(3.0), torch.arange(3.0)])
+def test_clone_and_intact_handle_arrays_and_tensors(original):
+    """Is a copy independent of its original, and an in-place change of it seen by intact?"""
+    originals = {"x": original}
+    passed = clone(originals)
+    assert type(passed["x"]) is type(original) and intact(originals, passed)
+    passed["x"][1] = 7
+    assert original[1] == 1 and not intact(originals, passed)

@@ -66,14 +66,16 @@ def source_of(ns, name):
         return None
 
 
-def clone(tensors):
-    """Deep copies of a dict of tensors, so student code never touches the originals."""
-    return {key: value.clone() for key, value in tensors.items()}
+def clone(values):
+    """Copies of a dict of tensors or NumPy arrays, so student code never touches the originals."""
+    return {key: value.clone() if isinstance(value, torch.Tensor) else np.array(value, copy=True)
+            for key, value in values.items()}
 
 
 def intact(originals, passed):
-    """Whether every tensor handed to the student still equals its original."""
-    return all(torch.equal(originals[key], passed[key]) for key in originals)
+    """Whether every tensor or array handed to the student still equals its original."""
+    return all(torch.equal(original, passed[key]) if isinstance(original, torch.Tensor)
+               else bool(np.array_equal(original, passed[key])) for key, original in originals.items())
 
 
 def scramble_global_rngs(state):

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
-from autograder.checks.probing import call, linear_calls, scramble_global_rngs, StudentError
+from autograder.checks.probing import call, clone, intact, linear_calls, scramble_global_rngs, StudentError
 from autograder.checks.wire import describe
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
@@ -91,16 +91,6 @@ def stand_ins_except(name):
     return {other: function for other, function in STAND_INS.items() if other != name}
 
 
-def copies(arrays):
-    """Copies of a dict of NumPy arrays, so student code never touches the originals."""
-    return {key: np.array(value, copy=True) for key, value in arrays.items()}
-
-
-def unchanged(originals, passed):
-    """Whether every array handed to the student still equals its original."""
-    return all(np.array_equal(originals[key], passed[key]) for key in originals)
-
-
 # -- hidden inputs ------------------------------------------------------------
 
 def sigmoid_inputs(seed):
@@ -163,14 +153,14 @@ def torch_parameters(model):
 def sigmoid(ns, seed):
     results = []
     for z in sigmoid_inputs(seed):
-        passed = z.copy()
+        passed = clone({"z": z})
         # Overflow and invalid values warn whatever np.seterr the notebook set; an
         # np.errstate inside the student's function still takes precedence.
         with warnings.catch_warnings(record=True) as caught, \
                 np.errstate(over="warn", invalid="warn", divide="ignore", under="ignore"):
             warnings.simplefilter("always")
-            s = call(ns, "sigmoid", passed)
-        results.append({"s": describe(s), "intact": bool(np.array_equal(z, passed)),
+            s = call(ns, "sigmoid", passed["z"])
+        results.append({"s": describe(s), "intact": intact({"z": z}, passed),
                         "warnings": sorted({str(w.message)[:80] for w in caught
                                             if issubclass(w.category, RuntimeWarning)})[:3]})
     return results
@@ -180,9 +170,9 @@ def sigmoid_derivative(ns, seed):
     results = []
     with using(ns, stand_ins_except("sigmoid_derivative")):
         for a in activations(seed):
-            passed = a.copy()
-            d = call(ns, "sigmoid_derivative", passed)
-            results.append({"d": describe(d), "intact": bool(np.array_equal(a, passed))})
+            passed = clone({"a": a})
+            d = call(ns, "sigmoid_derivative", passed["a"])
+            results.append({"d": describe(d), "intact": intact({"a": a}, passed)})
     return results
 
 
@@ -192,9 +182,9 @@ def xor_forward(ns, seed):
         for i, (n, hidden, xor_rows) in enumerate(FORWARD_CASES):
             case = network(seed + i, n, hidden, xor_rows)
             del case["Y"]
-            passed = copies(case)
+            passed = clone(case)
             out = call(ns, "xor_forward", passed["X"], passed["W1"], passed["b1"], passed["W2"], passed["b2"])
-            results.append({"out": describe(out), "intact": unchanged(case, passed)})
+            results.append({"out": describe(out), "intact": intact(case, passed)})
     return results
 
 
@@ -206,9 +196,9 @@ def xor_backward(ns, seed):
             case = network(seed + i, n, hidden, xor_rows)
             A1, A2 = _xor_forward(case["X"], case["W1"], case["b1"], case["W2"], case["b2"])
             inputs = {"X": case["X"], "Y": case["Y"], "W2": case["W2"], "A1": A1, "A2": A2}
-            passed = copies(inputs)
+            passed = clone(inputs)
             grads = call(ns, "xor_backward", passed["X"], passed["Y"], passed["W2"], passed["A1"], passed["A2"])
-            results.append({"grads": describe(grads), "intact": unchanged(inputs, passed)})
+            results.append({"grads": describe(grads), "intact": intact(inputs, passed)})
     return results
 
 
@@ -217,7 +207,7 @@ def train_xor_numpy(ns, seed):
     step by step (one with the default lr), and a learning run from one of START_SEEDS."""
     learn_seed = START_SEEDS[seed % len(START_SEEDS)]
     runs = {}
-    data = {"XOR_X": XOR_X.copy(), "XOR_Y": XOR_Y.copy()}
+    data = clone({"XOR_X": XOR_X, "XOR_Y": XOR_Y})
 
     def train(state, **kwargs):
         if state is not None:
@@ -235,8 +225,7 @@ def train_xor_numpy(ns, seed):
         runs["default_lr"] = train(1, hidden=3, epochs=2, seed=seed)
         runs["learn_start"] = train(None, hidden=3, lr=0.0, epochs=1, seed=learn_seed)
         runs["learn"] = train(None, hidden=3, lr=NUMPY_LEARNING_LR, epochs=NUMPY_EPOCHS, seed=learn_seed)
-        runs["data_intact"] = all(np.array_equal(ns[key], value) for key, value in
-                                  {"XOR_X": XOR_X, "XOR_Y": XOR_Y}.items())
+        runs["data_intact"] = intact({"XOR_X": XOR_X, "XOR_Y": XOR_Y}, ns)
     return runs
 
 
@@ -276,10 +265,10 @@ def train_xor_torch(ns, seed):
     for i, (n, hidden, lr, epochs, xor_rows) in enumerate(TORCH_STEP_RUNS):
         X, Y = torch_data(seed + i, n, xor_rows)
         model = torch_net(torch_start(seed + i, hidden))
-        passed = {"X": X.clone(), "Y": Y.clone()}
+        passed = clone({"X": X, "Y": Y})
         losses = call(ns, "train_xor_torch", model, passed["X"], passed["Y"], lr=lr, epochs=epochs)
         runs.append({"losses": describe(losses), "params": describe(torch_parameters(model)),
-                     "intact": all(torch.equal(value, passed[key]) for key, value in {"X": X, "Y": Y}.items())})
+                     "intact": intact({"X": X, "Y": Y}, passed)})
     X, Y = torch_data(seed, 4, xor_rows=True)
     start = torch_start(TORCH_STARTS[seed % len(TORCH_STARTS)], 3, zero_biases=True, scale=TORCH_START_SCALE)
     model = torch_net(start)
