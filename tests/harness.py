@@ -14,10 +14,9 @@ import torch
 
 from autograder import assignments
 from autograder.checks import dispatch, wire
+from autograder.checks.judging import MAX_MESSAGE
 from autograder.checks.seeds import item_seed
 from autograder.engine import notebook as nb
-
-MAX_MESSAGE = 300
 
 
 def items(assignment):

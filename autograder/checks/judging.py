@@ -10,6 +10,9 @@ import numpy as np
 # float32 results summed over at most a few hundred terms stay within 1e-4
 # (mixed error) of a float64 reference; float64 ones within 1e-9.
 TOLERANCE = {"float32": 1e-4, "float64": 1e-9}
+# Characters of one check message, or of a student's exception quoted in one: a
+# line the student reads at a glance, too short to carry a printed tensor.
+MAX_MESSAGE = 300
 
 
 class CheckFailed(Exception):

@@ -12,10 +12,8 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
+from autograder.checks.judging import MAX_MESSAGE
 from autograder.checks.wire import describe
-
-MAX_MESSAGE = 300
-
 
 NO_NETWORK = "la red está desactivada durante la corrección"
 

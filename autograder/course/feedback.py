@@ -22,10 +22,14 @@ from nbgrader import utils as nbutils
 from nbgrader.preprocessors import ClearHiddenTests
 
 from autograder import results
+from autograder.checks import judging
 from autograder.course import exports
 from autograder.course.exports import PENDING
 
-MAX_MESSAGE = 600  # characters of one message shown to the student
+# Characters of one message on the page: a check's message (judging.MAX_MESSAGE) plus
+# what comes on top of it, the grader's prefix (restored test cell, failed visible
+# test) and the teacher's note or comment.
+MAX_MESSAGE = 2 * judging.MAX_MESSAGE
 CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # ANSI escapes, control characters
 NOTICES = {
     "invalid_submission": "La entrega no se pudo calificar",

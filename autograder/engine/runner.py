@@ -25,6 +25,9 @@ from autograder.checks.seeds import item_seed
 from autograder.engine import notebook, pool, sandbox
 from autograder.engine.limits import Limits
 
+# Characters of one test's output in the results file: not the message cap
+# (judging.MAX_MESSAGE) but a bound on all the text stored for a test, a grader
+# error or a probe's message from the sandbox included.
 MAX_OUTPUT = 2000
 
 

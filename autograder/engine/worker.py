@@ -10,6 +10,7 @@ import json
 import os
 
 from autograder.checks import dispatch, probing, wire
+from autograder.checks.judging import MAX_MESSAGE
 
 
 def error_text(result):
@@ -21,7 +22,7 @@ def error_text(result):
         return "NotImplementedError: no implementado"
     if probing.network_error(exc):
         return f"{type(exc).__name__}: {probing.NO_NETWORK}"
-    return f"{type(exc).__name__}: {str(exc)[:300]}"
+    return f"{type(exc).__name__}: {str(exc)[:MAX_MESSAGE]}"
 
 
 def out_of_memory(exc):

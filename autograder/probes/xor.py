@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
+from autograder.checks.judging import MAX_MESSAGE
 from autograder.checks.probing import call, clone, intact, linear_calls, scramble_global_rngs, StudentError
 from autograder.checks.wire import describe
 
@@ -237,7 +238,7 @@ def network_description(model, inputs, what):
         with torch.no_grad():
             output, layers = linear_calls(model, inputs)
     except Exception as exc:
-        raise StudentError(f"{what}: el modelo lanzó {type(exc).__name__} al aplicarlo a X: {exc}"[:300]) from None
+        raise StudentError(f"{what}: el modelo lanzó {type(exc).__name__} al aplicarlo a X: {exc}"[:MAX_MESSAGE]) from None
     return {"module": True, "output": describe(output), "layers": layers}
 
 
