@@ -1,4 +1,4 @@
-"""The threat catalogue (ATTACKS.md): run every row's test, print ``tried / handled / lost``.
+"""The threat catalogue (docs/attacks.md): run every row's test, print ``tried / handled / lost``.
 
     .venv/bin/python tests/catalog.py [pytest options]
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-# Rows per section of ATTACKS.md.
+# Rows per section of docs/attacks.md.
 SECTIONS = {"A": 8, "B": 7, "C": 10, "D": 5, "E": 6, "F": 6, "G": 9, "H": 11, "I": 6, "J": 4, "K": 11, "L": 4}
 ROW = re.compile(r"(?<![A-Za-z0-9])([A-L])(\d{1,2})(?![0-9])")
 FILES = ["tests/test_attacks.py", "tests/test_batch.py"]
@@ -56,7 +56,7 @@ class Catalogue:
         tried = [row for row in every if ran[row]]
         handled = [row for row in tried if all(self.outcome[t] == "passed" for t in ran[row])]
         lost = sum(self.lost.values())
-        lines = [f"ATTACKS.md: {len(every)} rows, {len(self.outcome)} tests",
+        lines = [f"docs/attacks.md: {len(every)} rows, {len(self.outcome)} tests",
                  f"tried / handled / lost: {len(tried)} / {len(handled)} / {lost}"]
         for row in every:
             if row not in tried:

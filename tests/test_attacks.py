@@ -1,4 +1,4 @@
-"""ATTACKS.md rows A–F, I and J: each bad input against the package's grading path.
+"""docs/attacks.md rows A–F, I and J: each bad input against the package's grading path.
 
 Every row is one submission graded by ``runner.score_notebook`` (student code in the
 sandbox, judges here) with a declared oracle:
@@ -227,7 +227,7 @@ def constants(results_file, course, url):
 
 @pytest.mark.parametrize("row_id", sorted(ROWS))
 def test_attack(row_id, tmp_path, honest, course, server, monkeypatch):
-    """Does the grader meet this ATTACKS.md row's oracle?"""
+    """Does the grader meet this docs/attacks.md row's oracle?"""
     row = ROWS[row_id]
     url, hits = server
     monkeypatch.setenv("AUTOGRADER_SECRET", CANARY)

@@ -1,4 +1,4 @@
-"""Grading a class: ATTACKS.md rows G, H, K and L against the batch command.
+"""Grading a class: docs/attacks.md rows G, H, K and L against the batch command.
 
 A class of submissions (the demo students plus one student per row) is
 graded once, with the gradebook and two jobs, beside a control class of the
@@ -380,7 +380,7 @@ def gradebook_matches(graded, student, result):
 
 @pytest.mark.parametrize("row_id", sorted(ROWS))
 def test_row(row_id, klass, record_property):
-    """Does the batch meet this ATTACKS.md row's oracle?"""
+    """Does the batch meet this docs/attacks.md row's oracle?"""
     control, graded = klass
     recorded = (graded.results / f"{row_id}.json").exists() and graded.tuples({row_id}) != []
     record_property("lost", 0 if recorded else 1)

@@ -197,7 +197,7 @@ def test_download_with_a_wrong_checksum_is_rejected(tmp_path, server):
 
 
 def test_official_checksums_are_the_published_ones():
-    """Are the four official SHA-256 values those of DESIGN.md, one per file?"""
+    """Are the four official SHA-256 values those of docs/design.md, one per file?"""
     assert mnist_data.SHA256 == {
         "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
         "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",

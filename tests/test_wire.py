@@ -1,4 +1,4 @@
-"""What crosses the process boundary is plain, validated data (ATTACKS.md C1–C9)."""
+"""What crosses the process boundary is plain, validated data (docs/attacks.md C1–C9)."""
 import numpy as np
 import pytest
 import torch
