@@ -644,7 +644,7 @@ def test_K5_killed_inside_a_gradebook_transaction(tmp_path, mini, record_propert
     """Killed after a submission's grades are written but before they commit: all or nothing, then resume."""
     course = mini_class(tmp_path / "course")
     db = course / "gradebook.db"
-    driver = ("import os, signal, sys\nfrom autograder import __main__, gradebook\n"
+    driver = ("import os, signal, sys\nfrom autograder import __main__\nfrom autograder.course import gradebook\n"
               "original = gradebook.Recorder._late_penalty\n"
               "def dying(self, student, *args):\n"
               "    if student == 'carla':\n        os.kill(os.getpid(), signal.SIGKILL)\n"

@@ -37,19 +37,24 @@ def student_function(ns, name):
     return function
 
 
+def out_of_memory(exc):
+    """Whether ``exc`` is a Python MemoryError or torch's allocator failing under the memory limit."""
+    return isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc))
+
+
 def call(ns, name, *args, **kwargs):
-    """Call the student's ``name``; any exception becomes a ``StudentError``."""
+    """Call the student's ``name``; running out of memory raises MemoryError, any other exception a ``StudentError``."""
     function = student_function(ns, name)
     try:
         return function(*args, **kwargs)
-    except (StudentError, MemoryError):
+    except StudentError:
         raise
     except NotImplementedError:
         raise StudentError(f"{name}: no implementado (la función lanza NotImplementedError)") from None
     except BaseException as exc:  # SystemExit and friends, too: never let them end a probe
         if isinstance(exc, KeyboardInterrupt):
             raise
-        if isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc):
+        if out_of_memory(exc):
             raise MemoryError(str(exc)) from None
         if network_error(exc):
             raise StudentError(f"{name}: {NO_NETWORK} ({type(exc).__name__})") from None

@@ -25,14 +25,9 @@ def error_text(result):
     return f"{type(exc).__name__}: {str(exc)[:MAX_MESSAGE]}"
 
 
-def out_of_memory(exc):
-    """A Python MemoryError, or torch's allocator failing under the memory limit."""
-    return isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc))
-
-
 def run_step(shell, assignment, step):
     result = shell.run_cell(step["source"], store_history=True, silent=False)
-    record = {"error": error_text(result), "oom": out_of_memory(result.error_in_exec)}
+    record = {"error": error_text(result), "oom": probing.out_of_memory(result.error_in_exec)}
     if step["kind"] == "test":
         record["probe"] = dispatch.run_probe(assignment, step["item"], shell.user_ns, step["seed"])
     return record

@@ -9,7 +9,7 @@ import torch
 from autograder.checks.judging import (TOLERANCE, expect_close, expect_floats, expect_intact, expect_no_graph,
                                        expect_sequence, expect_shuffled_epochs, expect_tensor, fail,
                                        numerical_gradient)
-from autograder.probes.regresion_lineal import SHAPES, regression, tensors
+from autograder.probes.regresion_lineal import DATA_CASES, SHAPES, regression, tensors
 from solutions import regresion_lineal as ref
 
 # Names whose presence in mse_gradients means it uses autograd (contract rule).
@@ -31,9 +31,8 @@ def describe_case(name, n, d, K, dtype):
 
 
 def make_regression_data(data, seed):
-    shapes = {"a": (400, 3, 2), "b": (400, 3, 2), "c": (400, 3, 2), "exact": (50, 2, 3), "small": (5, 1, 1)}
     runs = {}
-    for name, (n, d, K) in shapes.items():
+    for name, (_, (n, d, K, _), _) in DATA_CASES.items():
         what = f"make_regression_data(n={n}, d={d}, K={K})"
         X, Y, W, b = expect_sequence(data[name], what, 4)
         runs[name] = [expect_tensor(X, f"{what}, X", (n, d), "float32"),

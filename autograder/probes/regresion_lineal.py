@@ -29,14 +29,17 @@ def regression(seed, n, d, K, dtype="float32", sigma=0.1):
     return {"X": X.to(cast), "Y": Y.to(cast), "W_true": W_true.to(cast), "b_true": b_true.to(cast)}
 
 
+# make_regression_data runs: name -> (global RNG state before the call, (n, d, K, sigma), seed offset).
+# "a" and "b" differ only in the global state (must not matter), "a" and "c" only in the seed.
+DATA_CASES = {"a": (1, (400, 3, 2, 0.1), 0), "b": (2, (400, 3, 2, 0.1), 0), "c": (1, (400, 3, 2, 0.1), 1),
+              "exact": (3, (50, 2, 3, 0.0), 0), "small": (4, (5, 1, 1, 0.1), 0)}
+
+
 def make_regression_data(ns, seed):
     runs = {}
-    for name, state, args in [("a", 1, (400, 3, 2, 0.1, seed)), ("b", 2, (400, 3, 2, 0.1, seed)),
-                              ("c", 1, (400, 3, 2, 0.1, seed + 1)), ("exact", 3, (50, 2, 3, 0.0, seed)),
-                              ("small", 4, (5, 1, 1, 0.1, seed))]:
+    for name, (state, (n, d, K, sigma), offset) in DATA_CASES.items():
         scramble_global_rngs(state)
-        n, d, K, sigma, s = args
-        runs[name] = describe(call(ns, "make_regression_data", n, d, K, sigma=sigma, seed=s))
+        runs[name] = describe(call(ns, "make_regression_data", n, d, K, sigma=sigma, seed=seed + offset))
     return runs
 
 
