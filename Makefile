@@ -53,13 +53,14 @@ assignment-given:
 	@test -n "$(ASSIGNMENT)" -a -d "source/$(ASSIGNMENT)" || \
 		{ echo "error: set ASSIGNMENT to one of: $(ASSIGNMENTS)" >&2; exit 2; }
 
-# One shard's share of $(SUBMITTED), graded into $(RESULTS)/$(ASSIGNMENT)/ (no gradebook).
+# One shard's share of $(SUBMITTED), graded into $(RESULTS)/$(ASSIGNMENT)/ (no gradebook); a shard may hold
+# only students who did not submit (--allow-empty): grade-merge checks the class as a whole.
 grade-shard: $(STAMP) assignment-given
 	@export PATH="$(CURDIR)/$(VENV)/bin:$$PATH"; \
 	folders=$$(python -m autograder shard --index $(SHARD) --of $(SHARDS) "$(SUBMITTED)") || exit 2; \
 	if [ -z "$$folders" ]; then echo "shard $(SHARD) of $(SHARDS): no students"; exit 0; fi; \
 	printf '%s\n' "$$folders" | tr '\n' '\0' | xargs -0 python -m autograder grade --assignment $(ASSIGNMENT) \
-		--results "$(RESULTS)/$(ASSIGNMENT)" --jobs 0 --quiet
+		--results "$(RESULTS)/$(ASSIGNMENT)" --jobs 0 --quiet --allow-empty
 
 # The shards' results files, gathered in $(RESULTS)/$(ASSIGNMENT)/, recorded into $(GRADEBOOK):
 # current results are not graded again; missing or error ones are.

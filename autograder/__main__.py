@@ -39,6 +39,13 @@ def parser():
     grade.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout,
                        help="seconds per other cell (default: %(default)s)")
     grade.add_argument("--quiet", action="store_true", help="print neither the progress bar nor the grade table")
+    grade.add_argument("--student", help="the student of a single notebook outside nbgrader's layout "
+                                         "submitted/<student>/<assignment>/ (required then with --gradebook)")
+    grade.add_argument("--allow-empty", action="store_true",
+                       help="grade even when no student has a folder for the assignment (all are recorded as "
+                            "missing); without it that is refused as a wrong path or assignment")
+    grade.add_argument("--dry-run", action="store_true",
+                       help="print the students and notebooks that would be graded, and write nothing")
     grade.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION")
     grade.set_defaults(run=grade_command)
     report = commands.add_parser("report", help="write the class report: an HTML page with plots and a grades CSV")
@@ -98,17 +105,26 @@ def grade_command(args):
     several = len(names) > 1
     for name in names:
         if not assignments.master_notebook(name, args.source).exists():
-            sys.exit(f"error: master notebook not found: {assignments.master_notebook(name, args.source)}")
+            return refuse(f"master notebook not found: {assignments.master_notebook(name, args.source)}")
     if args.duedate and not args.gradebook:
-        sys.exit("error: --duedate needs --gradebook")
+        return refuse("--duedate needs --gradebook")
     if several and args.results.suffix == ".json":
-        sys.exit("error: with several assignments --results is a folder (receiving <assignment>/<student>.json)")
+        return refuse("with several assignments --results is a folder (receiving <assignment>/<student>.json)")
+    from autograder.course import batch
+
+    try:  # every assignment's inputs are checked before anything is written
+        found = {name: batch.discover(args.submissions, name, args.source, allow_empty=args.allow_empty,
+                                      student=args.student, recorded=bool(args.gradebook)) for name in names}
+    except batch.UsageError as exc:
+        return refuse(exc)
+    if args.dry_run:
+        for name, submissions in found.items():
+            print(batch.describe(name, submissions))
+        return 0
     cores = len(os.sched_getaffinity(0))
     jobs = cores if args.jobs <= 0 else min(args.jobs, cores)
     limits = Limits(check_timeout=args.check_timeout, cell_timeout=args.cell_timeout)
     from rich.console import Console
-
-    from autograder.course import batch
 
     errors = Console(stderr=True)
     exit_code = 0
@@ -116,10 +132,10 @@ def grade_command(args):
         try:
             summary, graded = batch.run(name, args.submissions, args.results / name if several else args.results,
                                         source=args.source, limits=limits, gradebook=args.gradebook,
-                                        duedate=args.duedate, jobs=jobs, force=args.force, progress=not args.quiet)
+                                        duedate=args.duedate, jobs=jobs, force=args.force, progress=not args.quiet,
+                                        allow_empty=args.allow_empty, student=args.student)
         except batch.UsageError as exc:
-            errors.print(f"error: {exc}", markup=False, highlight=False)
-            return 2
+            return refuse(exc)
         if not args.quiet and graded:
             from autograder import results
 
@@ -131,6 +147,12 @@ def grade_command(args):
     return exit_code
 
 
+def refuse(message):
+    """A command that cannot start: one sentence on stderr, exit code 2."""
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
 def shard_command(args):
     """``shard``: print the student folders of one shard."""
     from autograder.course import shard
@@ -138,8 +160,7 @@ def shard_command(args):
     try:
         folders = shard.shard(args.submitted, args.index, args.of)
     except shard.ShardError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return refuse(exc)
     for folder in folders:
         print(folder)
     return 0
@@ -152,8 +173,7 @@ def report_command(args):
     try:
         page = report.write(args.results, args.out, gradebook=args.gradebook)
     except report.ReportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return refuse(exc)
     print(f"wrote {page} and {page.with_name('grades.csv')}")
     return 0
 
@@ -165,8 +185,7 @@ def feedback_command(args):
     try:
         pages, problems = feedback.write_pages(args.results, args.out, args.assignment, gradebook=args.gradebook)
     except exports.ExportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return refuse(exc)
     for problem in problems:
         print(f"skipped {problem}", file=sys.stderr)
     print(f"{len(pages)} feedback pages written under {args.out}")
@@ -178,13 +197,12 @@ def export_command(args):
     from autograder.course import exports
 
     if args.results and args.to != "gradescope":
-        sys.exit("error: --results is only for --to gradescope")
+        return refuse("--results is only for --to gradescope")
     try:
         text = exports.run(args.gradebook, args.to, out=args.out, assignment=args.assignment, student=args.student,
                            results_dir=args.results)
     except exports.ExportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return refuse(exc)
     if text:
         print(text, end="" if text.endswith("\n") else "\n")
     return 0

@@ -545,8 +545,14 @@ def test_inputs_name_students_from_their_folders(tmp_path):
     assert [s.student for s in batch.discover([root], ASSIGNMENT)] == everyone
     assert [s.student for s in batch.discover([root / "submitted" / "beto"], ASSIGNMENT)] == ["beto"]
     assert [s.student for s in batch.discover([root / "submitted" / "carla" / ASSIGNMENT], ASSIGNMENT)] == ["carla"]
-    loose = [root / "submitted" / "beto" / ASSIGNMENT / NOTEBOOK, tmp_path / "pepe" / "x.ipynb"]
-    assert [s.student for s in batch.discover(loose, ASSIGNMENT)] == ["beto", "pepe"]
+    loose = tmp_path / "pepe" / "x.ipynb"
+    loose.parent.mkdir()
+    loose.write_text("{}")
+    notebooks = [root / "submitted" / "beto" / ASSIGNMENT / NOTEBOOK, loose]
+    assert [s.student for s in batch.discover(notebooks, ASSIGNMENT)] == ["beto", "x"]  # no folder names pepe
+    assert [s.student for s in batch.discover([loose], ASSIGNMENT, student="pepe", recorded=True)] == ["pepe"]
+    with pytest.raises(batch.UsageError, match="name its student with --student"):
+        batch.discover(notebooks, ASSIGNMENT, recorded=True)
     with pytest.raises(batch.UsageError, match="two submissions for student 'beto'"):
         batch.discover([root / "submitted", root / "submitted" / "beto"], ASSIGNMENT)
 

@@ -108,4 +108,4 @@ def test_one_command_grades_several_assignments(tmp_path):
         assert f"{name}: 1 graded, 0 invalid" in process.stderr
     refused = run(sys.executable, "-m", "autograder", "grade", *options, "--results", str(tmp_path / "one.json"),
                   str(tmp_path / "submitted"), cwd=tmp_path, check=False)
-    assert refused.returncode != 0 and "--results is a folder" in refused.stderr
+    assert refused.returncode == 2 and "--results is a folder" in refused.stderr

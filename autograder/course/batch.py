@@ -39,6 +39,8 @@ from autograder.engine import notebook, runner, sandbox
 PACKAGE = Path(__file__).resolve().parent.parent  # autograder/
 MIN_FREE_BYTES = 16 * 2**20  # refuse to start a batch with less free space (ATTACKS K7)
 LISTED = 5  # file names quoted in a message
+# nbgrader's course folders: they hold <assignment>/ folders as a student's folder does, but name no student
+COURSE_FOLDERS = {"source", "release", "submitted", "autograded", "feedback", "outbound", "inbound"}
 
 
 class UsageError(Exception):
@@ -80,18 +82,46 @@ class Summary:
 
 # -- finding the submissions ---------------------------------------------------------------------
 
-def student_id(path, assignment):
-    """``submitted/<student>/<assignment>/<assignment>.ipynb`` → student; else the parent folder."""
+def student_id(path, assignment, student=None, recorded=False):
+    """``submitted/<student>/<assignment>/<notebook>.ipynb`` → student; else ``student``.
+
+    Outside that layout no folder names the student: without ``student`` the notebook's
+    name stands in, unless the grade is ``recorded`` in a gradebook (then UsageError).
+    """
     path = Path(path).resolve()
-    return path.parent.parent.name if path.parent.name == assignment else path.parent.name
+    if student is not None:
+        return student
+    if path.parent.name == assignment and path.parent.parent.name not in COURSE_FOLDERS:
+        return path.parent.parent.name
+    if recorded:
+        raise UsageError(f"{path} is not in nbgrader's layout submitted/<student>/{assignment}/: "
+                         f"name its student with --student")
+    return path.stem
 
 
-def discover(inputs, assignment, source=assignments.SOURCE):
-    """The submissions named by ``inputs`` (notebooks or folders), sorted by student."""
+def discover(inputs, assignment, source=assignments.SOURCE, *, allow_empty=False, student=None, recorded=False):
+    """The submissions named by ``inputs`` (notebooks or folders), sorted by student.
+
+    Refuses (UsageError) a path that does not exist, ``student`` with anything but one notebook,
+    a loose notebook ``recorded`` without ``student`` (see ``student_id``) and, unless
+    ``allow_empty``, inputs in which no student has a folder for ``assignment``.
+    """
+    inputs = [Path(p) for p in inputs]
+    for path in inputs:
+        if not path.exists():
+            raise UsageError(f"no such file or folder: {path}")
+    if student is not None and (len(inputs) > 1 or inputs[0].is_dir()):
+        raise UsageError("--student names the student of a single notebook, not of folders")
+    for path in inputs:
+        folder = path.resolve().parent if path.resolve().name == assignment else path.resolve()
+        if path.is_dir() and folder.name in COURSE_FOLDERS and (folder / assignment).is_dir():
+            raise UsageError(f"{path} is nbgrader's {folder.name}/ folder, not a student's: "
+                             f"give the submitted/ folder, the course root or student folders")
     found = []
-    for path in map(Path, inputs):
+    for path in inputs:
         if not path.is_dir():
-            found.append(Submission(student_id(path, assignment), path.parent, path, files=(path,)))
+            student_of = student_id(path, assignment, student, recorded)
+            found.append(Submission(student_of, path.parent, path, files=(path,)))
         elif path.resolve().name == assignment:
             found.append(resolve(path.resolve().parent.name, path, assignment, source))
         elif (path / assignment).is_dir():
@@ -107,9 +137,33 @@ def discover(inputs, assignment, source=assignments.SOURCE):
             raise UsageError(f"two submissions for student {submission.student!r}: "
                              f"{by_student[submission.student].folder} and {submission.folder}")
         by_student[submission.student] = submission
+    if not allow_empty and all(not s.folder.is_dir() for s in found):
+        raise UsageError(_nothing_submitted(found, assignment, inputs))
     for submission in found:
         _read_timestamp(submission)
     return sorted(found, key=lambda s: s.student)
+
+
+def _nothing_submitted(found, assignment, inputs):
+    """The sentence for inputs in which no student folder holds ``assignment``: what they hold instead."""
+    where = ", ".join(map(str, inputs))
+    if not found:
+        return f"no student folders found in {where}"
+    held = Counter(p.name for s in found if s.folder.parent.is_dir()
+                   for p in s.folder.parent.iterdir() if p.is_dir() and not p.name.startswith("."))
+    instead = (", ".join(f"{name} ({count})" for name, count in held.most_common(LISTED)) if held
+               else "no assignment folders at all (is this a submitted/ folder?)")
+    return (f"none of the {len(found)} student folders in {where} holds {assignment}; they hold {instead}. "
+            f"Check --assignment and the path, or pass --allow-empty to record every student as missing")
+
+
+def describe(assignment, submissions):
+    """The lines ``grade --dry-run`` prints: per student, the notebook to grade or why none is graded."""
+    lines = [f"{assignment}: {len(submissions)} students"]
+    for s in submissions:
+        what = f"{s.problem[0]}: {s.problem[1]}" if s.problem else str(s.notebook)
+        lines.append(f"  {s.student}\t{what}")
+    return "\n".join(lines)
 
 
 def resolve(student, folder, assignment, source=assignments.SOURCE):
@@ -243,15 +297,14 @@ def _progress(enabled, total, assignment):
 
 
 def run(assignment, inputs, results_path, *, source=assignments.SOURCE, limits=runner.Limits(), gradebook=None,
-        duedate=None, jobs=1, force=False, progress=True, config=None):
+        duedate=None, jobs=1, force=False, progress=True, config=None, allow_empty=False, student=None):
     """Grade ``inputs`` (notebooks or folders) into ``results_path`` and, if given, the gradebook.
 
     ``results_path`` is a folder receiving ``<student>.json``, or a ``.json``
     file when a single notebook is graded.  Returns (Summary, {student: results dict}).
     """
-    submissions = discover(inputs, assignment, source)
-    if not submissions:
-        raise UsageError(f"no submissions of {assignment} found in {', '.join(map(str, inputs))}")
+    submissions = discover(inputs, assignment, source, allow_empty=allow_empty, student=student,
+                           recorded=bool(gradebook))
     results_path = Path(results_path)
     single = (len(submissions) == 1 and not any(Path(p).is_dir() for p in inputs)
               and results_path.suffix == ".json" and not results_path.is_dir())

@@ -1,0 +1,98 @@
+"""The grade command refuses inputs that cannot be right before writing anything (exit 2, one sentence)."""
+import json
+import shutil
+
+import pytest
+
+from autograder.__main__ import main
+from conftest import ASSIGNMENT, REPO
+
+DEMO = REPO / "demo" / "submitted"
+
+
+@pytest.fixture
+def course(tmp_path):
+    """A course root whose submitted/ holds ana's and beto's 01_regresion_lineal only."""
+    for student in ("ana", "beto"):
+        shutil.copytree(DEMO / student / ASSIGNMENT, tmp_path / "submitted" / student / ASSIGNMENT)
+    return tmp_path
+
+
+def files(root):
+    return sorted(p.relative_to(root) for p in root.rglob("*"))
+
+
+def grade(course, *arguments, assignment=ASSIGNMENT):
+    """Run ``grade`` in-process with results and gradebook inside ``course``; returns the exit code."""
+    return main(["grade", "--assignment", assignment, "--results", str(course / "results"),
+                 "--gradebook", str(course / "gradebook.db"), "--quiet", *map(str, arguments)])
+
+
+def refused(course, capsys, *arguments, assignment=ASSIGNMENT):
+    """The command's error sentence, asserting exit 2 and that nothing was written."""
+    before = files(course)
+    assert grade(course, *arguments, assignment=assignment) == 2
+    assert files(course) == before
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and error.count("\n") == 1
+    return error
+
+
+def test_a_path_that_does_not_exist(course, capsys):
+    assert "no such file or folder" in refused(course, capsys, course / "submited")
+
+
+def test_no_student_has_the_assignment(course, capsys):
+    error = refused(course, capsys, course / "submitted", assignment="02_xor")
+    assert "none of the 2 student folders" in error and "holds 02_xor" in error
+    assert "01_regresion_lineal (2)" in error and "--allow-empty" in error
+
+
+def test_a_folder_that_holds_no_student_folders(course, capsys, tmp_path):
+    (course / "elsewhere" / "notes").mkdir(parents=True)
+    error = refused(course, capsys, course / "elsewhere")
+    assert "holds 01_regresion_lineal" in error and "is this a submitted/ folder?" in error
+
+
+@pytest.mark.parametrize("folder", ["source", f"source/{ASSIGNMENT}", "release"])
+def test_course_folders_are_not_students(course, capsys, folder):
+    shutil.copytree(REPO / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
+    shutil.copytree(REPO / "release" / ASSIGNMENT, course / "release" / ASSIGNMENT)
+    assert "not a student's" in refused(course, capsys, course / folder)
+
+
+def test_a_loose_notebook_needs_a_student_for_the_gradebook(course, capsys):
+    loose = course / "descargas" / "entrega.ipynb"
+    loose.parent.mkdir()
+    shutil.copy(DEMO / "ana" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", loose)
+    assert "--student" in refused(course, capsys, loose)
+    assert "--student names the student of a single notebook" in refused(course, capsys, "--student", "ana",
+                                                                         course / "submitted")
+    assert grade(course, "--student", "ana", "--dry-run", loose) == 0
+    assert f"  ana\t{loose}" in capsys.readouterr().out
+
+
+def test_duedate_without_gradebook(course, capsys):
+    before = files(course)
+    assert main(["grade", "--assignment", ASSIGNMENT, "--results", str(course / "results"), "--duedate",
+                 "2025-01-01 00:00:00", str(course / "submitted")]) == 2
+    assert files(course) == before and "--duedate needs --gradebook" in capsys.readouterr().err
+
+
+def test_dry_run_lists_and_writes_nothing(course, capsys):
+    (course / "submitted" / "carla").mkdir()
+    before = files(course)
+    assert grade(course, "--dry-run", course) == 0
+    assert files(course) == before
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{ASSIGNMENT}: 3 students"
+    assert lines[1] == f"  ana\t{course / 'submitted' / 'ana' / ASSIGNMENT / ASSIGNMENT}.ipynb"
+    assert lines[3].startswith("  carla\tmissing_submission: ")
+
+
+def test_allow_empty_records_everyone_as_missing(course, capsys):
+    assert main(["grade", "--assignment", "02_xor", "--results", str(course / "results"), "--quiet",
+                 "--allow-empty", str(course / "submitted")]) == 0
+    for student in ("ana", "beto"):
+        result = json.loads((course / "results" / f"{student}.json").read_text())
+        assert result["status"] == "missing_submission" and result["score"] == 0
