@@ -8,6 +8,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from autograder.checks import messages
+
 
 def submission_results(assignment, items, status, message, isolation, tests=None):
     """The results dict of one submission.
@@ -29,6 +31,13 @@ def submission_results(assignment, items, status, message, isolation, tests=None
     if message:
         result["output"] = message
     return result
+
+
+def grader_error(assignment, items, diagnosis, isolation):
+    """The ``error`` record of a submission the grader failed on: the Spanish notice for the student in
+    ``output``, the English ``diagnosis`` for the instructor (log and class report only)."""
+    return {**submission_results(assignment, items, "error", messages.GRADER_FAILED, isolation),
+            "diagnosis": diagnosis}
 
 
 STATUSES = ("graded", "invalid_submission", "missing_submission", "error")

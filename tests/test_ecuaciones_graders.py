@@ -22,4 +22,4 @@ def test_stub_forward_scores_zero(tmp_path):
     scores = grade(notebook(source), tmp_path)
     assert set(failures(scores)) == {"test_QuadraticSolver"}
     score, message = scores["test_QuadraticSolver"]
-    assert message.startswith("QuadraticSolver") and "forward" in message and "no implementado" in message, message
+    assert message.startswith("QuadraticSolver") and "forward" in message and "todavía no está escrita" in message, message

@@ -95,11 +95,11 @@ def test_correct_variant_gets_full_marks(assignment, name, tmp_path):
 
 
 def test_stub_scores_zero_with_a_clear_message(assignment, tmp_path):
-    """Does the release stub score 0 on every item, saying the function is not implemented?"""
+    """Does the release stub score 0 on every item, saying the function is not written yet?"""
     scores = grade(assignment, stub_source(CATALOGUES[assignment].REFERENCE), directory=tmp_path)
     for item, (score, message) in scores.items():
         assert score == 0, item
-        assert message.startswith(function_of(item)) and "no implementad" in message, message
+        assert message.startswith(function_of(item)) and "todavía no está escrita" in message, message
 
 
 def test_missing_function_scores_zero(assignment, tmp_path):

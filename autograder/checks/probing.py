@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
+from autograder.checks import messages
 from autograder.checks.judging import MAX_MESSAGE
 from autograder.checks.wire import describe
 
@@ -49,8 +50,6 @@ def call(ns, name, *args, **kwargs):
         return function(*args, **kwargs)
     except StudentError:
         raise
-    except NotImplementedError:
-        raise StudentError(f"{name}: no implementado (la función lanza NotImplementedError)") from None
     except BaseException as exc:  # SystemExit and friends, too: never let them end a probe
         if isinstance(exc, KeyboardInterrupt):
             raise
@@ -58,7 +57,7 @@ def call(ns, name, *args, **kwargs):
             raise MemoryError(str(exc)) from None
         if network_error(exc):
             raise StudentError(f"{name}: {NO_NETWORK} ({type(exc).__name__})") from None
-        raise StudentError(f"{name} lanzó {type(exc).__name__}: {exc}"[:MAX_MESSAGE]) from None
+        raise StudentError(messages.raised(name, type(exc).__name__, str(exc))[:MAX_MESSAGE]) from None
 
 
 def source_of(ns, name):

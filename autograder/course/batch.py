@@ -271,9 +271,8 @@ def grade_submission(submission, assignment, source, limits, items, identity):
         if submission.note:
             result["output"] = f"{submission.note}; {result['output']}" if result.get("output") else submission.note
     except Exception as exc:  # the grader's own failure: recorded, retried on the next run
-        message = f"falló el calificador ({type(exc).__name__}: {exc}); se volverá a calificar"
-        result = results.submission_results(assignment, items, "error", message[:runner.MAX_OUTPUT],
-                                            sandbox.isolation())
+        diagnosis = f"the grader raised {type(exc).__name__}: {exc}"
+        result = results.grader_error(assignment, items, diagnosis[:runner.MAX_OUTPUT], sandbox.isolation())
     return {**result, "submission": submission.info, "grader": identity}
 
 
@@ -342,6 +341,9 @@ def run(assignment, inputs, results_path, *, source=assignments.SOURCE, limits=r
                 if not single:
                     _log_timing(results_path, submission.student, seconds, final[submission.student]["status"])
                 counts[final[submission.student]["status"]] += 1
+                if "diagnosis" in final[submission.student]:  # the instructor's log: the grader's own failure
+                    bar.console.print(f"{submission.student}: grading error: {final[submission.student]['diagnosis']}",
+                                      markup=False, highlight=False)
                 bar.update(task, advance=1, invalid=counts["invalid_submission"], errors=counts["error"])
     except (OSError, OperationalError) as exc:  # disk full, gradebook locked too long… (ATTACKS K7)
         left = len(submissions) - len(final)
@@ -394,9 +396,8 @@ def _commit(submission, result, recorder, path, items):
     except (OSError, OperationalError):
         raise
     except Exception as exc:
-        message = f"no se pudo registrar la calificación ({type(exc).__name__}: {exc}); se volverá a calificar"
-        error = results.submission_results(result["assignment"], items, "error", message[:runner.MAX_OUTPUT],
-                                           result["isolation"])
+        diagnosis = f"recording the grades in the gradebook failed: {type(exc).__name__}: {exc}"
+        error = results.grader_error(result["assignment"], items, diagnosis[:runner.MAX_OUTPUT], result["isolation"])
         result = {**error, "submission": result["submission"], "grader": result["grader"]}
     results.write(result, path)
     return result

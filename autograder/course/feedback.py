@@ -34,7 +34,7 @@ CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")  
 NOTICES = {
     "invalid_submission": "La entrega no se pudo calificar",
     "missing_submission": "No se encontró la entrega",
-    "error": "La calificación no terminó por un fallo del calificador; se volverá a calificar",
+    "error": "La calificación no terminó",
 }
 
 

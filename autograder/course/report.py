@@ -157,7 +157,7 @@ def problems(data):
     for student, result in sorted(data.results.items()):
         trouble = [f"{t['name']}: {t['status']}" for t in result["tests"] if t.get("status") in TROUBLE]
         if result["status"] != "graded" or trouble:
-            rows.append((student, result["status"], ", ".join(trouble), result.get("output", "")))
+            rows.append((student, result["status"], ", ".join(trouble), result.get("diagnosis", result.get("output", ""))))
     return sorted(rows)
 
 

@@ -20,7 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograder import assignments
-from autograder.checks import dispatch, wire
+from autograder.checks import dispatch, messages, wire
+from autograder.checks.judging import MAX_MESSAGE
 from autograder.checks.seeds import item_seed
 from autograder.engine import notebook, pool, sandbox
 from autograder.engine.limits import Limits
@@ -159,12 +160,33 @@ def _test_result(item, function, outcome, limits, assignment):
         return "crashed", 0.0, f"el proceso terminó de forma inesperada durante la prueba de {function}"
     if outcome.get("error"):
         status = "oom" if outcome.get("oom") else "failed"
-        return status, 0.0, f"{function}: falló la prueba visible de la celda {item}: {outcome['error']}"
+        return status, 0.0, _visible_test_failed(function, str(outcome["error"]))
     probe = outcome.get("probe", {})
     score, message = dispatch.judge(assignment, item, probe, item_seed(assignment, item))
     if probe.get("status") == "oom":
         return "oom", 0.0, message
     return ("passed" if score == 1 else "failed"), score, message
+
+
+def _visible_test_failed(function, error):
+    """The message for a test cell whose visible part raised ``error`` (``Type: text``, from the worker)."""
+    kind, _, text = error.partition(": ")
+    if kind == "AssertionError" and text:  # the notebook's own Spanish message, which names the function
+        return f"prueba visible: {text}" if text.startswith(function) else f"{function}, prueba visible: {text}"
+    if kind == "AssertionError":
+        return f"{function}: no se cumplió una comprobación de la prueba visible"
+    if kind == "NotImplementedError":
+        return messages.not_written(function)
+    return f"prueba visible: {messages.raised(function, kind, text)}"
+
+
+def _warned(message, outcome):
+    """``message`` followed by the warnings the student's code raised during the test, explained."""
+    shown = outcome.get("warnings") if isinstance(outcome, dict) else None
+    if not isinstance(shown, list) or not all(isinstance(text, str) for text in shown):
+        return message
+    clause = messages.warned([text[:MAX_MESSAGE] for text in shown])
+    return f"{message}; {clause}" if clause else message
 
 
 def _check_file(path, limits):
@@ -196,7 +218,7 @@ def _restore_lost_tests(master, items, steps):
 
 def score_notebook(assignment, submission_path, source=assignments.SOURCE, limits=Limits()):
     """Grade one submitted notebook; returns a Gradescope-schema results dict."""
-    from autograder.results import submission_results
+    from autograder.results import grader_error, submission_results
 
     master_path = assignments.master_notebook(assignment, source)
     master = notebook.read_master(master_path)
@@ -217,12 +239,14 @@ def score_notebook(assignment, submission_path, source=assignments.SOURCE, limit
     try:
         outcomes = execute(assignment, steps, limits, supporting=master_path.parent)
     except GraderError as exc:
-        return submission_results(assignment, items, "error", str(exc), sandbox.isolation())
+        return grader_error(assignment, items, str(exc), sandbox.isolation())
     by_item = {step["item"]: outcomes.get(i) for i, step in enumerate(steps) if step["kind"] == "test"}
     tests = []
     for item in items:
         function = assignments.check_name(item.grade_id)
-        status, score, message = _test_result(item.grade_id, function, by_item.get(item.grade_id), limits, assignment)
+        outcome = by_item.get(item.grade_id)
+        status, score, message = _test_result(item.grade_id, function, outcome, limits, assignment)
+        message = _warned(message, outcome)
         if item.grade_id in restored:
             message = f"se restauró la celda de pruebas {item.grade_id}, que faltaba en el notebook; {message}"
         tests.append({"name": item.grade_id, "score": round(score * item.points, 6), "max_score": item.points,
