@@ -25,11 +25,20 @@ def notebooks(arguments):
     return sorted(p for p in Path().glob("*/*.ipynb") if p.stem == p.parent.name)
 
 
+def error_line(name, value):
+    """The Spanish line for an exception of class ``name`` with text ``value`` raised by a test cell."""
+    if name == "NotImplementedError":
+        return "una función todavía no está escrita: sustituye «raise NotImplementedError()» por tu código"
+    if name == "AssertionError":
+        return value or "no se cumplió una comprobación"
+    return f"{name}: {value}" if value else name
+
+
 def failure(cell):
     """Why a test cell failed, in one Spanish line; None when it passed."""
     for output in cell.get("outputs", []):
         if output.output_type == "error":
-            return f"{output.ename}: {output.evalue}" if output.evalue else output.ename
+            return error_line(output.ename, output.evalue)
         if output.output_type == "stream" and output.name == "stderr":
             lines = output.text.strip().splitlines() or [""]
             return f"escribió en stderr: {lines[0][:200]}"
@@ -61,7 +70,8 @@ def run(path):
 def main(arguments):
     paths = notebooks(arguments)
     if not paths:
-        print("No encuentro ningún cuaderno <tarea>/<tarea>.ipynb en esta carpeta.", file=sys.stderr)
+        print("No encuentro ningún cuaderno de tarea en esta carpeta "
+              "(por ejemplo 01_regresion_lineal/01_regresion_lineal.ipynb).", file=sys.stderr)
         return 2
     failed = 0
     for path in paths:

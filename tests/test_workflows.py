@@ -196,7 +196,7 @@ def test_visible_tests_fail_the_stub_and_pass_the_reference(student_repo):
                 if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
     stub = visible_tests()
     assert stub.returncode == 1, stub.stdout + stub.stderr
-    assert all(f"✗ {grade_id}: NotImplementedError" in stub.stdout for grade_id in test_ids), stub.stdout
+    assert all(f"✗ {grade_id}: una función todavía no está escrita" in stub.stdout for grade_id in test_ids), stub.stdout
     assert f"0 de {len(test_ids)} pruebas visibles pasan" in stub.stdout
 
     shutil.copy(REPO / "demo" / "submitted" / "ana" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", notebook)
