@@ -33,6 +33,7 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError
 
 from autograder import assignments, results
+from autograder.course import autograded
 from autograder.checks.seeds import item_seed
 from autograder.engine import notebook, runner, sandbox
 
@@ -393,6 +394,8 @@ def _commit(submission, result, recorder, path, items):
     try:
         if recorder:
             recorder.record(submission.student, result, submission.timestamp)
+            autograded.write(submission, result, assignment=result["assignment"], db_url=recorder.url,
+                             config=recorder.config)  # what the formgrader opens (autograded.py)
     except (OSError, OperationalError):
         raise
     except Exception as exc:

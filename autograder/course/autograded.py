@@ -1,0 +1,109 @@
+"""The autograded notebook, as stock ``nbgrader autograde`` writes it, from the package's grades.
+
+nbgrader's formgrader lists a submission, and opens it for hand grading, only
+when ``autograded/<student>/<A>/<A>.ipynb`` exists (``nbgrader.apps.api``).
+``write`` builds that notebook from the submitted one with the course's own
+sanitizing preprocessors (``c.Autograde.sanitize_preprocessors`` in
+``nbgrader_config.py``: outputs cleared, locked and test cells restored from
+the gradebook with their metadata and checksums, as stock autograde does),
+then gives each test cell one output, the check's Spanish message, and writes
+it atomically beside copies of the submission's supporting files and its
+``timestamp.txt``.  Student code is never run here: answer cells keep no
+outputs (the sandboxed run's outputs are not carried over yet).
+
+The autograded folder is made by the trusted side under the course root; a
+link met in it, or in the submitted folder, is never followed.
+"""
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbgrader import utils as nbutils
+from nbgrader.converters.autograde import Autograde
+from nbgrader.coursedir import CourseDirectory
+from traitlets.utils.importstring import import_item
+
+from autograder.checks.judging import MAX_MESSAGE
+
+
+def sanitized(submitted, assignment, db_url, config):
+    """``submitted`` (an nbformat notebook) through the course's autograde sanitizers, as stock autograde runs them."""
+    names = config.Autograde.get("sanitize_preprocessors", Autograde.sanitize_preprocessors.default_value)
+    resources = {"nbgrader": {"notebook": assignment, "assignment": assignment, "db_url": db_url}}
+    notebook = submitted
+    for name in names:
+        step = import_item(name) if isinstance(name, str) else name
+        notebook, resources = step(config=config).preprocess(notebook, resources)
+    return notebook
+
+
+def with_messages(notebook, result):
+    """``notebook`` with each test cell's output set to its result's Spanish message (capped), if any."""
+    messages = {test["name"]: test.get("output") or "" for test in result["tests"]}
+    for cell in notebook.cells:
+        if cell.cell_type != "code" or not nbutils.is_grade(cell):
+            continue
+        message = messages.get(cell.metadata.nbgrader.get("grade_id"), "")
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=message[:MAX_MESSAGE] + "\n")] \
+            if message else []
+    return notebook
+
+
+def build(submitted, assignment, result, db_url, config):
+    """The autograded notebook of ``submitted`` graded as ``result`` (a results dict)."""
+    return with_messages(sanitized(submitted, assignment, db_url, config), result)
+
+
+def folder(config, student, assignment):
+    """``autograded/<student>/<assignment>`` under the course root, created without following links."""
+    root = Path(CourseDirectory(config=config).root)
+    path = root
+    for part in (CourseDirectory(config=config).autograded_directory, student, assignment):
+        path = path / part
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            pass
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            raise OSError(f"{path} is not a folder (a link?); not writing the autograded notebook")
+    return path
+
+
+def _write_bytes(data, target):
+    """Write ``data`` to ``target`` whole or not at all (a file beside it, renamed into place)."""
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _regular_files(source):
+    """The submitted folder's regular files (links and folders skipped), read without following links."""
+    for entry in os.scandir(source):
+        if entry.is_file(follow_symlinks=False):
+            descriptor = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(descriptor, "rb") as handle:
+                yield entry.name, handle.read()
+
+
+def write(submission, result, assignment, db_url, config):
+    """Write ``submission``'s autograded notebook, its supporting files and timestamp.txt; returns its path."""
+    if submission.notebook is None:  # nothing to show: the gradebook's row says what happened
+        return None
+    target = folder(config, submission.student, assignment)
+    name = f"{assignment}.ipynb"
+    in_layout = submission.notebook.parent.name == assignment  # a loose notebook's neighbours are not its files
+    for filename, data in _regular_files(submission.notebook.parent) if in_layout else ():
+        if filename != name:
+            _write_bytes(data, target / filename)
+    notebook_path = target / name
+    submitted = nbformat.read(submission.notebook, as_version=4)
+    notebook = build(submitted, assignment, result, db_url, config)
+    _write_bytes(nbformat.writes(notebook).encode("utf-8"), notebook_path)
+    return notebook_path
