@@ -1,7 +1,8 @@
 """Do the graders of every assignment tell right from wrong, and say why?
 
-The tests every assignment shares, parametrized over the four catalogues in
-``tests/mutants``.  Submissions are graded in-process with ``harness``: the
+The tests every assignment shares, parametrized over the catalogues found in
+``tests/mutants`` (one module per assignment, each item a graded cell of its
+master notebook).  Submissions are graded in-process with ``harness``: the
 notebook's setup cells and the reference run first, then a mutant's cell
 redefines one function (or class), as a student's notebook would; each item
 goes through the same probe → wire → judge path as a hidden test cell.  What
@@ -21,9 +22,9 @@ from harness import grade as grade_in
 from harness import items
 from harness import notebook as catalogue_notebook
 from harness import stub_source
-from mutants import ecuaciones, mnist, regresion_lineal, xor
+from mutants import catalogues
 
-CATALOGUES = {c.ASSIGNMENT: c for c in (regresion_lineal, xor, ecuaciones, mnist)}
+CATALOGUES = catalogues()
 
 # Probe data of the wrong shape for any assignment; each catalogue adds its own.
 MALFORMED = {"dict_of_nonsense": {"weird": 1}, "list_of_ints": [1, 2], "none": None, "string": "x"}
@@ -52,9 +53,17 @@ def assignment(request):
     return request.param
 
 
-def test_items_match_the_master_notebook(assignment):
-    """Are the catalogue's items exactly the master notebook's graded cells, in order?"""
-    assert tuple(items(assignment)) == CATALOGUES[assignment].ITEMS
+def test_every_assignment_has_a_catalogue():
+    """Does every assignment the package grades have its mutant catalogue, and no catalogue a stray one?"""
+    assert list(CATALOGUES) == assignments.known()
+
+
+def test_every_item_has_a_probe_and_a_judge(assignment):
+    """Is every graded cell of the master notebook an item of the catalogue, with its probe and judge?"""
+    assert CATALOGUES[assignment].ITEMS == tuple(items(assignment))
+    for item in items(assignment):
+        for module in (assignments.probes(assignment), assignments.judges(assignment)):
+            assert callable(getattr(module, function_of(item), None)), f"{module.__name__} lacks {function_of(item)}"
 
 
 def test_reference_gets_full_marks(assignment, tmp_path):

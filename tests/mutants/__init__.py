@@ -7,8 +7,12 @@ generic tests (tests/test_graders.py) build its notebook: ``ASSIGNMENT``,
 ``SETUP`` (the notebook's setup cells, run before any answer), ``REFERENCE``
 (its answers), ``MALFORMED`` (probe data shaped like its own, but wrong) and
 ``TRUNCATED`` ({item: a cut that drops part of the reference's probe data}).
+Its ``ITEMS`` are the master notebook's graded cells (``harness.items``), and
+``catalogues()`` finds every module here: adding an assignment lists it nowhere.
 """
+import importlib
 import inspect
+import pkgutil
 import textwrap
 from dataclasses import dataclass
 
@@ -53,3 +57,9 @@ def fewer_cases(data):
     for cases in (data, data.get("cases") if isinstance(data, dict) else None):
         if isinstance(cases, list):
             del cases[1:]
+
+
+def catalogues():
+    """{assignment: catalogue module} for every module of this package, sorted by assignment."""
+    modules = [importlib.import_module(f"{__name__}.{module.name}") for module in pkgutil.iter_modules(__path__)]
+    return {module.ASSIGNMENT: module for module in sorted(modules, key=lambda module: module.ASSIGNMENT)}

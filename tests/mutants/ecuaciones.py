@@ -14,6 +14,7 @@ differ from the reference and must keep full marks on every item.
 import inspect
 import textwrap
 
+from harness import items
 from mutants import Catalogue, fewer_cases
 from solutions import ecuaciones as reference
 
@@ -22,8 +23,7 @@ ASSIGNMENT = "03_ecuaciones"
 SETUP = ""
 REFERENCE = inspect.getsource(reference)
 
-ITEMS = ("test_quadratic_roots", "test_make_quadratic_data", "test_QuadraticSolver", "test_train_solver",
-         "test_predict_roots")
+ITEMS = tuple(items(ASSIGNMENT))  # the master notebook's graded cells, in order
 
 # The items whose reference code calls each name. train_solver and predict_roots
 # are graded on the grader's own model, never on the student's QuadraticSolver.

@@ -15,6 +15,7 @@ reference and must keep full marks on every item.
 import inspect
 import textwrap
 
+from harness import items
 from mutants import Catalogue
 from solutions import mnist as reference
 
@@ -23,7 +24,7 @@ ASSIGNMENT = "04_mnist"
 SETUP = "import torch\nimport torch.nn.functional as F\nfrom torch import nn, optim\n"
 REFERENCE = inspect.getsource(reference)
 
-ITEMS = ("test_MNISTNet3", "test_make_sgd_optimizer", "test_train_epoch", "test_evaluate", "test_train_mnist")
+ITEMS = tuple(items(ASSIGNMENT))  # the master notebook's graded cells, in order
 
 # The items whose code calls each name: every item but MNISTNet3's runs on the grader's own
 # network, and by the contract train_mnist uses make_sgd_optimizer and train_epoch.

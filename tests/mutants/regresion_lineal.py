@@ -18,6 +18,7 @@ A submission that is the reference with a small change is written as an
 import inspect
 import textwrap
 
+from harness import items
 from mutants import Catalogue, fewer_cases
 from solutions import regresion_lineal as reference
 
@@ -26,8 +27,7 @@ ASSIGNMENT = "01_regresion_lineal"
 SETUP = ""
 REFERENCE = inspect.getsource(reference)
 
-ITEMS = ("test_make_regression_data", "test_linear_forward", "test_mse_loss", "test_mse_gradients",
-         "test_autograd_gradients", "test_train_gd", "test_train_minibatch_sgd")
+ITEMS = tuple(items(ASSIGNMENT))  # the master notebook's graded cells, in order
 
 # The items whose reference code calls each function (contract: train_* use the
 # student's mse_gradients; the reference also calls linear_forward and mse_loss).

@@ -17,7 +17,7 @@ differ from the reference and must keep full marks on every item.
 import inspect
 import textwrap
 
-from harness import master_cell
+from harness import items, master_cell
 from mutants import Catalogue, fewer_cases
 from solutions import xor as reference
 
@@ -26,8 +26,7 @@ ASSIGNMENT = "02_xor"
 SETUP = master_cell(ASSIGNMENT, "setup") + "\n" + master_cell(ASSIGNMENT, "xor_data")
 REFERENCE = inspect.getsource(reference)
 
-ITEMS = ("test_sigmoid", "test_sigmoid_derivative", "test_xor_forward", "test_xor_backward",
-         "test_train_xor_numpy", "test_build_xor_net", "test_train_xor_torch")
+ITEMS = tuple(items(ASSIGNMENT))  # the master notebook's graded cells, in order
 
 # Items whose visible tests call each function through the student's code.
 CALLERS = {
