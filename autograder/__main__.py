@@ -90,6 +90,18 @@ def parser():
                         help="gradescope: the grade command's results folder of --assignment, for the checks' "
                              "messages")
     export.set_defaults(run=export_command)
+    new = commands.add_parser("new", help="scaffold a new assignment NN_name, to be filled in (docs/extending.md)",
+                              description="Write the master notebook source/NN_name/NN_name.ipynb, the probes, "
+                                          "judges, reference and mutant catalogue of NN_name, and each demo "
+                                          "student's notebook; refuse, writing nothing, if any of them exists.")
+    new.add_argument("assignment", metavar="NN_name", help="the new assignment, e.g. 05_perceptron")
+    new.add_argument("--functions", required=True, nargs="+", metavar="FUNCTION",
+                     help="the functions the students write, one graded item each, in notebook order")
+    new.add_argument("--points", nargs="+", type=float, metavar="P",
+                     help="the points of each function's test cell, in the same order (default: 1 each)")
+    new.add_argument("--answer-points", type=float, default=2,
+                     help="the points of the written question, graded by hand (default: %(default)s)")
+    new.set_defaults(run=new_command)
     return top
 
 
@@ -205,6 +217,21 @@ def export_command(args):
         return refuse(exc)
     if text:
         print(text, end="" if text.endswith("\n") else "\n")
+    return 0
+
+
+def new_command(args):
+    """``new``: the files of a new assignment, to be filled in."""
+    from autograder.course import scaffold
+
+    try:
+        written = scaffold.create(args.assignment, args.functions, args.points, args.answer_points)
+    except scaffold.ScaffoldError as exc:
+        return refuse(exc)
+    for path in written:
+        print(f"wrote {path}")
+    print("next: write the solution, probes, judges and mutants, then `make release` and `make selfcheck` "
+          "(docs/extending.md)")
     return 0
 
 
