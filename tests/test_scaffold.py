@@ -92,17 +92,18 @@ def repository(tmp_path_factory):
 
 
 @pytest.mark.parametrize("args, reason", [
-    (["9_prueba", "--functions", "f"], "is not NN_name"),
-    (["09-prueba", "--functions", "f"], "is not NN_name"),
-    (["09_Prueba", "--functions", "f"], "is not NN_name"),
-    (["09_class", "--functions", "f"], "is not NN_name"),
-    (["09_prueba", "--functions", "check"], "is not a usable function name"),
-    (["09_prueba", "--functions", "2x"], "is not a usable function name"),
-    (["09_prueba", "--functions", "f", "f"], "only once"),
-    (["09_prueba", "--functions", "f", "g", "--points", "1"], "one positive number per function"),
-    (["02_otra", "--functions", "f"], "already taken by source/02_xor"),
-    (["07_xor", "--functions", "f"], "autograder/probes/xor.py already exists"),
-], ids=lambda value: value if isinstance(value, str) else "-".join(value))
+    pytest.param(["9_prueba", "--functions", "f"], "is not NN_name", id="one-digit"),
+    pytest.param(["09-prueba", "--functions", "f"], "is not NN_name", id="dash"),
+    pytest.param(["09_Prueba", "--functions", "f"], "is not NN_name", id="uppercase"),
+    pytest.param(["09_class", "--functions", "f"], "is not NN_name", id="keyword"),
+    pytest.param(["09_prueba", "--functions", "check"], "is not a usable function name", id="bound-function"),
+    pytest.param(["09_prueba", "--functions", "2x"], "is not a usable function name", id="not-identifier"),
+    pytest.param(["09_prueba", "--functions", "f", "f"], "only once", id="repeated-function"),
+    pytest.param(["09_prueba", "--functions", "f", "g", "--points", "1"], "one positive number per function",
+                 id="points-count"),
+    pytest.param(["02_otra", "--functions", "f"], "already taken by source/02_xor", id="number-taken"),
+    pytest.param(["07_xor", "--functions", "f"], "autograder/probes/xor.py already exists", id="module-taken"),
+])
 def test_new_refuses_before_writing_anything(repository, args, reason):
     """Does ``new`` refuse a malformed name or function, or a taken assignment, with exit 2 and one sentence,
     writing nothing?"""

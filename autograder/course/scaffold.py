@@ -177,7 +177,7 @@ def student_notebook(master, root):
 
 def demo_notebooks(assignment, student, root):
     """{path: text}: the student's notebook for every demo student (``demo/submitted/<student>/``)."""
-    students = sorted(path.name for path in (root / "demo" / "submitted").iterdir() if path.is_dir())
+    students = sorted(path.name for path in (root / "demo" / "submitted").glob("*") if path.is_dir())
     return {Path("demo", "submitted", name, assignment, f"{assignment}.ipynb"): nbformat.writes(student) + "\n"
             for name in students}
 
