@@ -96,3 +96,51 @@ def test_allow_empty_records_everyone_as_missing(course, capsys):
     for student in ("ana", "beto"):
         result = json.loads((course / "results" / f"{student}.json").read_text())
         assert result["status"] == "missing_submission" and result["score"] == 0
+
+
+def _link_notebook(course):
+    """mallory's notebook is a link to ana's."""
+    folder = course / "submitted" / "mallory" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / f"{ASSIGNMENT}.ipynb").symlink_to(course / "submitted" / "ana" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+
+
+def _link_folder(course):
+    """mallory's submission folder is a link to ana's."""
+    (course / "submitted" / "mallory").mkdir()
+    (course / "submitted" / "mallory" / ASSIGNMENT).symlink_to(course / "submitted" / "ana" / ASSIGNMENT)
+
+
+def _link_student(course):
+    """mallory's student folder is a link to ana's."""
+    (course / "submitted" / "mallory").symlink_to(course / "submitted" / "ana")
+
+
+def _link_beside(course):
+    """mallory's own notebook, with a link to ana's beside it."""
+    folder = course / "submitted" / "mallory" / ASSIGNMENT
+    shutil.copytree(course / "submitted" / "beto" / ASSIGNMENT, folder)
+    (folder / "datos.csv").symlink_to(course / "submitted" / "ana" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+
+
+@pytest.mark.parametrize("plant", [_link_notebook, _link_folder, _link_student, _link_beside])
+def test_a_submission_holding_links_is_invalid(course, plant):
+    """Is a submission that is, or holds, a symbolic link invalid, with a Spanish message, and never graded?"""
+    from autograder.course.batch import discover
+
+    plant(course)
+    found = {s.student: s for s in discover([course / "submitted"], ASSIGNMENT)}
+    assert found["mallory"].notebook is None
+    status, message = found["mallory"].problem
+    assert status == "invalid_submission" and "enlaces simbólicos" in message
+    assert found["ana"].problem is None and found["beto"].problem is None
+
+
+def test_a_loose_notebook_that_is_a_link_is_invalid(course, tmp_path):
+    """Is a notebook given on the command line that is a link graded as invalid, not as its target?"""
+    link = tmp_path / "mallory.ipynb"
+    link.symlink_to(course / "submitted" / "ana" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    assert main(["grade", "--assignment", ASSIGNMENT, "--results", str(tmp_path / "mallory.json"), "--quiet",
+                 str(link)]) == 0
+    result = json.loads((tmp_path / "mallory.json").read_text())
+    assert result["status"] == "invalid_submission" and "enlaces simbólicos" in result["output"]

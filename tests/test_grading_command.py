@@ -38,7 +38,7 @@ def test_release_stub_scores_zero_with_message(tmp_path):
     assert result["status"] == "graded" and result["score"] == 0
     for test in result["tests"]:
         assert test["status"] == "failed"
-        assert "no implementad" in test["output"], test
+        assert "todavía no está escrita" in test["output"], test
 
 
 def test_results_are_byte_identical_between_runs(tmp_path, reference_answers):
@@ -68,13 +68,12 @@ def test_hung_and_crashing_cells_cost_only_themselves(tmp_path, reference_answer
 @pytest.mark.parametrize("content, status, message", [
     ("{not json", "invalid_submission", "no es un notebook válido"),
     ('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}', "invalid_submission", "ninguna celda de pruebas"),
-    (None, "missing_submission", "no se entregó"),
 ])
 def test_unusable_submissions_get_a_status_and_a_message(tmp_path, content, status, message):
-    """Do a broken, an emptied and a missing notebook each get their status, score 0 and a message?"""
+    """Do a broken and an emptied notebook each get their status, score 0 and a message? (A missing one is
+    refused before grading: tests/test_grade_inputs.py; an empty submission folder: test_batch H8.)"""
     notebook = tmp_path / f"{ASSIGNMENT}.ipynb"
-    if content is not None:
-        notebook.write_text(content)
+    notebook.write_text(content)
     result = grade(notebook, tmp_path / "out.json")
     assert result["status"] == status and result["score"] == 0
     assert message in result["output"]

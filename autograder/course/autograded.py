@@ -11,6 +11,12 @@ it atomically beside copies of the submission's supporting files and its
 ``timestamp.txt``.  Student code is never run here: answer cells keep no
 outputs (the sandboxed run's outputs are not carried over yet).
 
+A submission nbgrader cannot take (not JSON, cells without a type, renamed or
+duplicated nbgrader ids...) still gets an autograded notebook, so the
+formgrader lists it with its score: the released stub (the master with its
+solutions cleared) with each answer cell the student kept, matched by
+``grade_id``, put in its place.
+
 The autograded folder is made by the trusted side under the course root; a
 link met in it, or in the submitted folder, is never followed.
 """
@@ -23,14 +29,16 @@ import nbformat
 from nbgrader import utils as nbutils
 from nbgrader.converters.autograde import Autograde
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import ClearSolutions
 from traitlets.utils.importstring import import_item
 
 from autograder.checks.judging import MAX_MESSAGE
+from autograder.engine.notebook import InvalidSubmission, nbgrader_meta, read_master, read_submission
 
 
 def sanitized(submitted, assignment, db_url, config):
     """``submitted`` (an nbformat notebook) through the course's autograde sanitizers, as stock autograde runs them."""
-    names = config.Autograde.get("sanitize_preprocessors", Autograde.sanitize_preprocessors.default_value)
+    names = Autograde(config=config).sanitize_preprocessors  # the course's setting, else nbgrader's default
     resources = {"nbgrader": {"notebook": assignment, "assignment": assignment, "db_url": db_url}}
     notebook = submitted
     for name in names:
@@ -54,6 +62,25 @@ def with_messages(notebook, result):
 def build(submitted, assignment, result, db_url, config):
     """The autograded notebook of ``submitted`` graded as ``result`` (a results dict)."""
     return with_messages(sanitized(submitted, assignment, db_url, config), result)
+
+
+def stub_with_answers(master_path, submission_path, config):
+    """The released stub of ``master_path`` with the answer cells of the submission, matched by grade_id."""
+    stub, _ = ClearSolutions(config=config).preprocess(read_master(master_path), {"language": "python"})
+    try:
+        cells = read_submission(submission_path).cells
+    except InvalidSubmission:
+        cells = []
+    answers = {}
+    for cell in cells:
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if isinstance(grade_id, str) and isinstance(cell.get("source"), str):
+            answers.setdefault((grade_id, cell.get("cell_type")), cell["source"])
+    for cell in stub.cells:
+        meta = nbgrader_meta(cell)
+        if meta.get("solution"):
+            cell.source = answers.get((meta["grade_id"], cell.cell_type), cell.source)
+    return stub
 
 
 def folder(config, student, assignment):
@@ -92,7 +119,7 @@ def _regular_files(source):
                 yield entry.name, handle.read()
 
 
-def write(submission, result, assignment, db_url, config):
+def write(submission, result, assignment, master_path, db_url, config):
     """Write ``submission``'s autograded notebook, its supporting files and timestamp.txt; returns its path."""
     if submission.notebook is None:  # nothing to show: the gradebook's row says what happened
         return None
@@ -103,7 +130,12 @@ def write(submission, result, assignment, db_url, config):
         if filename != name:
             _write_bytes(data, target / filename)
     notebook_path = target / name
-    submitted = nbformat.read(submission.notebook, as_version=4)
-    notebook = build(submitted, assignment, result, db_url, config)
+    try:
+        notebook = build(nbformat.read(submission.notebook, as_version=4), assignment, result, db_url, config)
+    except (OSError, MemoryError):
+        raise
+    except Exception:  # nbformat's and nbgrader's many kinds of "this notebook is broken"
+        notebook = build(stub_with_answers(master_path, submission.notebook, config), assignment, result,
+                         db_url, config)
     _write_bytes(nbformat.writes(notebook).encode("utf-8"), notebook_path)
     return notebook_path

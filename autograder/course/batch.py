@@ -20,6 +20,7 @@ gradebook always ends equal to the results files.
 import hashlib
 import importlib.metadata
 import json
+import os
 import platform
 import shutil
 import time
@@ -122,7 +123,9 @@ def discover(inputs, assignment, source=assignments.SOURCE, *, allow_empty=False
     for path in inputs:
         if not path.is_dir():
             student_of = student_id(path, assignment, student, recorded)
-            found.append(Submission(student_of, path.parent, path, files=(path,)))
+            links = [path] if path.is_symlink() else []
+            found.append(Submission(student_of, path.parent, None, problem=_linked(links)) if links
+                         else Submission(student_of, path.parent, path, files=(path,)))
         elif path.resolve().name == assignment:
             found.append(resolve(path.resolve().parent.name, path, assignment, source))
         elif (path / assignment).is_dir():
@@ -172,6 +175,8 @@ def resolve(student, folder, assignment, source=assignments.SOURCE):
     expected = f"{assignment}.ipynb"
     if not folder.is_dir():
         return Submission(student, folder, problem=("missing_submission", f"no se entregó {expected}"))
+    if links := _links(folder):  # a link to a classmate's notebook or folder is never graded as one's own
+        return Submission(student, folder, problem=_linked(links))
     if (folder / expected).exists():
         return Submission(student, folder, folder / expected, files=(folder / expected,))
     master_folder = Path(source) / assignment
@@ -190,6 +195,20 @@ def resolve(student, folder, assignment, source=assignments.SOURCE):
         message = f"no se encontró {expected} (se entregó: {_names(files)})"
         return Submission(student, folder, problem=("invalid_submission", message), files=tuple(files))
     return Submission(student, folder, problem=("missing_submission", f"no se entregó {expected}"))
+
+
+def _links(folder):
+    """The symbolic links among ``folder``, its parent (the student's folder) and everything below it."""
+    links = [p for p in (folder.parent, folder) if p.is_symlink()]
+    for top, dirs, files in os.walk(folder):  # os.walk follows no link
+        links += [Path(top) / name for name in dirs + files if (Path(top) / name).is_symlink()]
+    return links
+
+
+def _linked(links):
+    """The (status, Spanish message) of a submission holding symbolic links."""
+    return ("invalid_submission", f"la entrega contiene enlaces simbólicos ({_names(links)}): "
+                                  f"entrega copias de los archivos, no enlaces")
 
 
 def _names(paths):
@@ -394,8 +413,8 @@ def _commit(submission, result, recorder, path, items):
     try:
         if recorder:
             recorder.record(submission.student, result, submission.timestamp)
-            autograded.write(submission, result, assignment=result["assignment"], db_url=recorder.url,
-                             config=recorder.config)  # what the formgrader opens (autograded.py)
+            autograded.write(submission, result, assignment=result["assignment"], master_path=recorder.master_path,
+                             db_url=recorder.url, config=recorder.config)  # what the formgrader opens (autograded.py)
     except (OSError, OperationalError):
         raise
     except Exception as exc:

@@ -148,6 +148,7 @@ class Recorder:
     def __init__(self, url, assignment, master_path, config=None, duedate=None):
         self.config = config if config is not None else course_config()
         self.assignment = assignment
+        self.master_path = master_path
         self.url = url
         self.penalties = AssignLatePenalties(config=self.config, log=LOG)
         self.penalties.init_plugin()
