@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 # Optional: PYTEST_ARGS='-m "not slow"' for the quick subset.
 PYTEST_ARGS ?=
 
-# Grading a class in shards, as .github/workflows/grade-class.yml does (README: CI workflows).
+# Grading a class in shards, as .github/workflows/grade-class.yml does (docs/ci.md).
 ASSIGNMENT ?=
 SUBMITTED ?= submitted
 RESULTS ?= results
@@ -19,7 +19,7 @@ GRADEBOOK ?= gradebook.db
 REPORT ?= reports
 SHARDS ?= 2
 SHARD ?= 0
-# A student repository: release/$(ASSIGNMENT)/ plus student-template/ (README: CI workflows).
+# A student repository: release/$(ASSIGNMENT)/ plus student-template/ (docs/ci.md).
 STUDENT_REPO ?= student-repos/$(ASSIGNMENT)
 # The quick part of the course self-check: release drift, solutions in sync, every grader's
 # reference / stub / known-wrong submissions (the whole check is `bash .ci/run`).

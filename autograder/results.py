@@ -46,7 +46,7 @@ TIMINGS = ".timings.jsonl"  # beside the results files: {"student", "seconds", "
 
 def write(result, path):
     """Write ``result`` atomically and durably: a reader, even after a crash or a
-    power cut, sees the old file or the whole new one (ATTACKS K4)."""
+    power cut, sees the old file or the whole new one (docs/attacks.md K4)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")

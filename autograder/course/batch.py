@@ -39,7 +39,7 @@ from autograder.checks.seeds import item_seed
 from autograder.engine import notebook, runner, sandbox
 
 PACKAGE = Path(__file__).resolve().parent.parent  # autograder/
-MIN_FREE_BYTES = 16 * 2**20  # refuse to start a batch with less free space (ATTACKS K7)
+MIN_FREE_BYTES = 16 * 2**20  # refuse to start a batch with less free space (docs/attacks.md K7)
 LISTED = 5  # file names quoted in a message
 # nbgrader's course folders: they hold <assignment>/ folders as a student's folder does, but name no student
 COURSE_FOLDERS = {"source", "release", "submitted", "autograded", "feedback", "outbound", "inbound"}
@@ -184,7 +184,7 @@ def resolve(student, folder, assignment, source=assignments.SOURCE):
     files = sorted(p for p in folder.iterdir()
                    if not p.name.startswith(".") and not p.is_dir() and p.name not in supporting | {"timestamp.txt"})
     notebooks = [p for p in files if p.name.lower().endswith(".ipynb")]
-    if len(notebooks) == 1:  # a renamed notebook: "01_regresion_lineal (1).ipynb" (ATTACKS H7)
+    if len(notebooks) == 1:  # a renamed notebook: "01_regresion_lineal (1).ipynb" (docs/attacks.md H7)
         note = f"se calificó «{notebooks[0].name}»: el notebook debe llamarse {expected}"
         return Submission(student, folder, notebooks[0], note=note, files=(notebooks[0],))
     if notebooks:
@@ -255,7 +255,7 @@ def fingerprint(submission):
 
 @cache
 def grader_identity(assignment, source=assignments.SOURCE):
-    """The grader that graded (ATTACKS K11): versions, and one hash of the code, the master
+    """The grader that graded (docs/attacks.md K11): versions, and one hash of the code, the master
     and the hidden-input seeds, so a changed grader or AUTOGRADER_SECRET regrades."""
     module = assignments.module_name(assignment)
     shared = [path for layer in ("", "checks", "engine", "course") for path in sorted((PACKAGE / layer).glob("*.py"))]
@@ -365,7 +365,7 @@ def run(assignment, inputs, results_path, *, source=assignments.SOURCE, limits=r
                     bar.console.print(f"{submission.student}: grading error: {final[submission.student]['diagnosis']}",
                                       markup=False, highlight=False)
                 bar.update(task, advance=1, invalid=counts["invalid_submission"], errors=counts["error"])
-    except (OSError, OperationalError) as exc:  # disk full, gradebook locked too long… (ATTACKS K7)
+    except (OSError, OperationalError) as exc:  # disk full, gradebook locked too long… (docs/attacks.md K7)
         left = len(submissions) - len(final)
         stopped = f"{type(exc).__name__}: {exc}; the {left} submissions left are graded by the next run"
     finally:

