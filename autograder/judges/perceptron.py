@@ -11,44 +11,55 @@ from solutions import perceptron as ref
 
 # step's outputs are exactly 0.0 or 1.0 (contract) and are compared exactly.  A row whose
 # X @ w + b the reference finds within this distance of 0, without being exactly 0, is not
-# judged: another summation order may round it to the other side.
+# judged by perceptron_predict's check: another summation order may round it to the other side.
 ROUNDING = 1e-12
 # The start's N(0, 1) draw: 400 draws have a sample std in [0.8, 1.2] and a mean within
 # ±0.3 with probability > 1 - 1e-8; these catch uniform draws, a wrong scale or zeros.
 START_STD = (0.8, 1.2)
 START_MEAN = 0.3
+ERROR_NAMES = {-1.0: "−1", 0.0: "0", 1.0: "+1"}
 # train_perceptron's defaults (contract).
 LR, EPOCHS = 0.1, 100
 
 
 # -- step and perceptron_predict ------------------------------------------------
 
-def expect_steps_of(got, z, what):
-    """The binary ``got`` equals step(z) wherever the sign of z is not a rounding question."""
-    judged = (z == 0) | (np.abs(z) > ROUNDING)
-    wrong = (got != ref.step(z)) & judged
-    if np.any(wrong & (z == 0)):
-        fail(f"{what}: donde z = 0 debe valer 0 (1 solo donde z > 0, como en 1 if z > 0 else 0)")
-    if wrong.any():
-        fail(f"{what}: debe valer 1.0 donde z > 0 y 0.0 donde z ≤ 0; falla en {int(wrong.sum())} de {z.size} valores")
+def expect_steps_of(cases, z_name, rounding=0.0):
+    """Each binary ``got`` of ``cases`` [(what, got, z)] equals step(z) wherever |z| > ``rounding``
+    or z = 0; when every output is 1 exactly where z ≥ 0, the message says so (``z_name`` names z)."""
+    judged = [(z == 0) | (np.abs(z) > rounding) for _, _, z in cases]
+    wrong = [(got != ref.step(z)) & j for (_, got, z), j in zip(cases, judged)]
+    failed = [(what, w) for (what, _, _), w in zip(cases, wrong) if w.any()]
+    if not failed:
+        return
+    what, w = failed[0]
+    if all(np.array_equal(got[j], (z >= 0)[j]) for (_, got, z), j in zip(cases, judged)):
+        fail(f"{what}: donde {z_name} = 0 debe valer 0 (1 solo donde {z_name} > 0, como en 1 if z > 0 else 0)")
+    fail(f"{what}: debe valer 1.0 donde {z_name} > 0 y 0.0 donde {z_name} ≤ 0; falla en {int(w.sum())} "
+         f"de {w.size} valores")
 
 
 def step(data, seed):
+    cases = []
     for z, result in zip(step_inputs(seed), data, strict=True):
         what = f"step con z de forma {z.shape}"
-        expect_steps_of(expect_binary(result["s"], what, z.shape), z, what)
+        cases.append((what, expect_binary(result["s"], what, z.shape), z))
+    expect_steps_of(cases, "z")
+    for (what, _, _), result in zip(cases, data):
         expect_intact(result, what)
 
 
 def perceptron_predict(data, seed):
+    cases = []
     for i, (case, result) in enumerate(zip(PREDICT_CASES, data, strict=True)):
         n, d, _ = case
         inputs = predict_case(seed + i, *case)
         what = f"perceptron_predict con X ({n}, {d})"
         if tuple(result["y_hat"].get("shape", ())) == (n, 1):
             fail(f"{what}: forma esperada ({n},), obtenida ({n}, 1); X @ w con w de forma (d,) ya es un vector (n,)")
-        got = expect_binary(result["y_hat"], what, (n,))
-        expect_steps_of(got, inputs["X"] @ inputs["w"] + inputs["b"], f"{what}: step(X @ w + b)")
+        cases.append((what, expect_binary(result["y_hat"], what, (n,)), inputs["X"] @ inputs["w"] + inputs["b"]))
+    expect_steps_of(cases, "X @ w + b", ROUNDING)
+    for (what, _, _), result in zip(cases, data):
         expect_intact(result, what)
 
 
@@ -77,7 +88,7 @@ def perceptron_update(data, seed):
         c = update_case(seed + i, d, prediction)
         x, w, b = c["x"], c["w"], c["b"]
         error = label - float(ref.step(x @ w + b))
-        where = "x · w + b = 0" if prediction is None else f"error {error:+g}"
+        where = "x · w + b = 0" if prediction is None else f"error {ERROR_NAMES[error]}"
         what = f"perceptron_update con x de dimensión {d}, y = {label:g}, lr = {lr} ({where})"
         w_item, b_item = expect_sequence(result["out"], f"{what} (w_new, b_new)", 2)
         w_new = expect_array(w_item, f"{what}, w_new", (d,))
@@ -176,7 +187,7 @@ def expect_learns(what, X, y, start, w, b, errors):
     right = int(np.sum(ref.perceptron_predict(X, w, b) == y))
     if errors[-1] != 0 or right != len(y):
         fail(f"{what}: no aprende desde un punto de partida con el que la regla del perceptrón aprende; "
-             f"la última época tuvo {errors[-1]} errores y (w, b) acierta {right} de {len(y)} filas")
+             f"la última época falló en {errors[-1]} filas y (w, b) acierta {right} de {len(y)}")
 
 
 def expect_start(data, seed):
