@@ -102,7 +102,8 @@ def whole(points):
 def check_arguments(assignment, functions, points, answer_points):
     """Raise ``ScaffoldError`` unless the name, the functions and the points are well formed."""
     if not NAME.fullmatch(assignment) or keyword.iskeyword(assignments.module_name(assignment)):
-        raise ScaffoldError(f"{assignment!r} is not NN_name (two digits, '_', then lowercase letters, digits and '_')")
+        raise ScaffoldError(f"{assignment!r} is not NN_name (two digits, '_', then lowercase letters, digits and '_'; "
+                            "not a Python keyword)")
     for function in functions:
         if not FUNCTION.fullmatch(function) or keyword.iskeyword(function) or function in RESERVED:
             raise ScaffoldError(f"{function!r} is not a usable function name (an ASCII identifier, not a keyword, "
