@@ -14,13 +14,15 @@ import harness
 from autograder.checks import dispatch
 from autograder.checks.judging import CheckFailed
 from autograder.checks.seeds import item_seed
+from autograder.checks.wire import describe
 from autograder.judges import perceptron as judges
 from autograder.probes import perceptron as probes
 from mutants import perceptron as catalogue
-from mutants.perceptron import ASSIGNMENT, CORRECT_VARIANTS, ITEMS, REFERENCE
+from mutants.perceptron import ASSIGNMENT, CORRECT_VARIANTS, ITEMS, MUTANTS, REFERENCE
 from solutions import perceptron as reference
 
 notebook = partial(harness.notebook, catalogue)
+grade = partial(harness.grade, ASSIGNMENT)
 TRAIN_SEED = item_seed(ASSIGNMENT, "test_train_perceptron")
 # Data-set seeds a course secret may give: the default item seed's and the next ones.
 DATA_SEEDS = range(TRAIN_SEED, TRAIN_SEED + 60)
@@ -73,6 +75,34 @@ def test_learning_check_is_skipped_from_an_unlucky_start():
     start = reference.train_perceptron(X, y, lr=0.0, epochs=1, seed=TRAIN_SEED)[0]
     with pytest.raises(CheckFailed, match="no aprende"):
         judges.expect_learns("train_perceptron", X, y, start, far, 0.0, errors)
+
+
+def test_a_wrong_rule_costs_the_training_too(tmp_path):
+    """By the contract train_perceptron uses the student's perceptron_update: does a reversed error,
+    whose calls chain correctly, lose the training item on learning AND?"""
+    scores = grade(notebook(REFERENCE, MUTANTS["update_error_reversed"].source), tmp_path)
+    score, message = scores["test_train_perceptron"]
+    assert score == 0 and message.startswith("train_perceptron(PUERTAS_X, Y_AND)") and "no aprende" in message
+
+
+def xor_learned(data):
+    w, b, errors = reference.train_perceptron(probes.PUERTAS_X, probes.Y_XOR)
+    data["xor"][0] = describe((w, b, errors[:-1] + [0]))
+
+
+def inputs_modified(data):
+    data["intact"] = False
+
+
+@pytest.mark.parametrize("edit, message", [(xor_learned, "ninguna recta separa XOR"),
+                                           (inputs_modified, "modificó X o y")])
+def test_training_checks_no_mutant_reaches(edit, message):
+    """The XOR and untouched-data checks, which no consistent mistake reaches: does the judge give 0
+    with its message when the reference's probe data are edited to break them?"""
+    data = dispatch.run_probe(ASSIGNMENT, "test_train_perceptron", notebook(REFERENCE), TRAIN_SEED)["ok"]
+    edit(data)
+    score, text = dispatch.judge(ASSIGNMENT, "test_train_perceptron", {"ok": data}, TRAIN_SEED)
+    assert score == 0 and message in text, text
 
 
 def test_update_cases_have_the_errors_they_name():

@@ -95,6 +95,12 @@ MUTANTS = {
         def perceptron_predict(X, w, b):
             return (X @ w + b > 0).astype(int)
         """, "dtype esperado float64, obtenido int64"),
+    "predict_normalises_w_in_place": mutant("perceptron_predict", """
+        def perceptron_predict(X, w, b):
+            norm = np.linalg.norm(w) or 1.0
+            w /= norm  # the same line, with unit weights
+            return step(X @ w + b / norm)
+        """, "modificó sus argumentos"),
     # -- perceptron_update -------------------------------------------------------
     "update_error_reversed": mutant("perceptron_update", edit(
         "perceptron_update", ("error = y - step(x @ w + b)", "error = step(x @ w + b) - y")), "no al revés"),
@@ -109,6 +115,8 @@ MUTANTS = {
             error = y - prediction
             return w + lr * error * x, b + lr * error
         """, r"step\(0\) = 0"),
+    "update_bias_without_lr": mutant("perceptron_update", edit(
+        "perceptron_update", ("b + lr * error\n", "b + error\n")), r"b_new = b \+ lr · error: error máximo"),
     "update_in_place": mutant("perceptron_update", """
         def perceptron_update(x, y, w, b, lr):
             error = y - step(np.dot(x, w) + b)
@@ -156,6 +164,24 @@ MUTANTS = {
     "train_numpy_counts": mutant("train_perceptron", edit(
         "train_perceptron", ("wrong += int(step(X[i] @ w + b) != y[i])", "wrong += step(X[i] @ w + b) != y[i]")),
         "se esperaba un int de Python"),
+    "train_forgets_lr_argument": mutant("train_perceptron", """
+        def perceptron_update(x, y, w, b, lr=0.1):
+            error = y - step(x @ w + b)
+            return w + lr * error * x, b + lr * error
+
+        def train_perceptron(X, y, lr=0.1, epochs=100, seed=0):
+            w, b = np.random.default_rng(seed).standard_normal(X.shape[1]), 0.0
+            errors = []
+            for _ in range(epochs):
+                errors.append(0)
+                for i in range(len(X)):
+                    errors[-1] += int(step(X[i] @ w + b) != y[i])
+                    w, b = perceptron_update(X[i], y[i], w, b)
+            return w, b, errors
+        """, r"debe recibir 5 argumentos \(x, y, w, b, lr\), recibió 4"),
+    "train_returns_dict": mutant("train_perceptron", edit(
+        "train_perceptron", ("return w, b, errors", 'return {"w": w, "b": b, "errors": errors}')),
+        "se esperaba una tupla de 3 elementos, se obtuvo dict"),
     "train_returns_start": mutant("train_perceptron", edit(
         "train_perceptron", (START, START + "    start = w\n"), ("return w, b, errors", "return start, b, errors")),
         "debe devolver los"),
