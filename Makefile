@@ -19,6 +19,8 @@ GRADEBOOK ?= gradebook.db
 REPORT ?= reports
 SHARDS ?= 2
 SHARD ?= 0
+# The CI workflows refuse to grade without bubblewrap; SANDBOX=auto grades unsandboxed, with a warning.
+SANDBOX ?= required
 # A student repository: release/$(ASSIGNMENT)/ plus student-template/ (docs/ci.md).
 STUDENT_REPO ?= student-repos/$(ASSIGNMENT)
 # The quick part of the course self-check: release drift, solutions in sync, every grader's
@@ -60,13 +62,13 @@ grade-shard: $(STAMP) assignment-given
 	folders=$$(python -m autograder shard --index $(SHARD) --of $(SHARDS) "$(SUBMITTED)") || exit 2; \
 	if [ -z "$$folders" ]; then echo "shard $(SHARD) of $(SHARDS): no students"; exit 0; fi; \
 	printf '%s\n' "$$folders" | tr '\n' '\0' | xargs -0 python -m autograder grade --assignment $(ASSIGNMENT) \
-		--results "$(RESULTS)/$(ASSIGNMENT)" --jobs 0 --quiet --allow-empty
+		--results "$(RESULTS)/$(ASSIGNMENT)" --jobs 0 --quiet --allow-empty --sandbox $(SANDBOX)
 
 # The shards' results files, gathered in $(RESULTS)/$(ASSIGNMENT)/, recorded into $(GRADEBOOK):
 # current results are not graded again; missing or error ones are.
 grade-merge: $(STAMP) assignment-given
 	$(WITH_VENV) python -m autograder grade --assignment $(ASSIGNMENT) --results "$(RESULTS)/$(ASSIGNMENT)" \
-		--gradebook "$(GRADEBOOK)" --jobs 0 --quiet "$(SUBMITTED)"
+		--gradebook "$(GRADEBOOK)" --jobs 0 --quiet --sandbox $(SANDBOX) "$(SUBMITTED)"
 
 report: $(STAMP)
 	$(WITH_VENV) python -m autograder report --results "$(RESULTS)" --out "$(REPORT)" --gradebook "$(GRADEBOOK)"

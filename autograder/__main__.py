@@ -44,6 +44,9 @@ def parser():
     grade.add_argument("--allow-empty", action="store_true",
                        help="grade even when no student has a folder for the assignment (all are recorded as "
                             "missing); without it that is refused as a wrong path or assignment")
+    grade.add_argument("--sandbox", choices=("auto", "required"), default="auto",
+                       help="auto: grade in bubblewrap where it runs, else warn and grade in plain subprocesses; "
+                            "required: refuse to grade without bubblewrap (default: %(default)s)")
     grade.add_argument("--dry-run", action="store_true",
                        help="print the students and notebooks that would be graded, and write nothing")
     grade.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION")
@@ -133,12 +136,21 @@ def grade_command(args):
         for name, submissions in found.items():
             print(batch.describe(name, submissions))
         return 0
+    from autograder.engine import sandbox
+
+    unsandboxed = sandbox.unavailable()
+    if unsandboxed and args.sandbox == "required":
+        return refuse(f"student code cannot be sandboxed here: {unsandboxed}; --sandbox required refuses to "
+                      f"grade without bubblewrap")
     cores = len(os.sched_getaffinity(0))
     jobs = cores if args.jobs <= 0 else min(args.jobs, cores)
     limits = Limits(check_timeout=args.check_timeout, cell_timeout=args.cell_timeout)
     from rich.console import Console
 
     errors = Console(stderr=True)
+    if unsandboxed:
+        errors.print(f"warning: student code runs WITHOUT the sandbox ({unsandboxed}): it can read and change "
+                     f"what this user can (docs/security.md)", style="bold red", markup=False, highlight=False)
     exit_code = 0
     for name in names:
         try:

@@ -341,9 +341,12 @@ def run(assignment, inputs, results_path, *, source=assignments.SOURCE, limits=r
     if progress:
         bar.console.print(f"{assignment}: {len(todo)} to grade, {len(submissions) - len(todo)} unchanged",
                           highlight=False)
-    recorder = _recorder(gradebook, assignment, source, config, duedate)
     if todo:
-        runner.prepare()
+        try:
+            runner.prepare(limits)
+        except runner.WorkerUnavailable as exc:
+            raise UsageError(exc) from None
+    recorder = _recorder(gradebook, assignment, source, config, duedate)
     pool = ThreadPoolExecutor(max_workers=jobs)
     futures = {pool.submit(_timed, grade_submission, s, assignment, source, limits, items, identity): s for s in todo}
     final, stopped, counts = {}, None, Counter()

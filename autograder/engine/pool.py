@@ -15,7 +15,6 @@ import shutil
 import select
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,6 +25,7 @@ from autograder.engine import sandbox
 
 READY_TIMEOUT = 120.0  # seconds for a cold start: importing torch on a busy machine
 KILL_TIMEOUT = 10.0    # seconds for the zygote to confirm a kill before it is replaced
+LAUNCH = "import runpy; runpy.run_module('autograder.engine.zygote', run_name='__main__', alter_sys=True)"
 
 
 # bwrap's --die-with-parent fires when the *thread* that started it ends: zygotes are started from this
@@ -48,9 +48,7 @@ class Zygote:
 
     def _start(self):
         sandbox.own(self.root)
-        command = [sys.executable, "-I", "-m", "autograder.engine.zygote"]
-        if sandbox.bwrap_works():
-            command.append("--sweep")
+        command = sandbox.python_argv(LAUNCH, *(["--sweep"] if sandbox.bwrap_works() else []))
         (self.root / "cwd").mkdir(exist_ok=True)
         self.process = _LAUNCHER.submit(
             subprocess.Popen, sandbox.wrap(command, self.root), stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -10,6 +10,7 @@ import atexit
 import functools
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -59,10 +60,38 @@ def _matplotlib_cache():
     return ThreadPoolExecutor(max_workers=1).submit(build)
 
 
-def prepare():
-    """Start, once, what every grading shares; call it before grading from several threads."""
+EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(Error|Exception|Exit)\b")  # a traceback's last line
+
+
+class WorkerUnavailable(Exception):
+    """No sandboxed worker starts here, so nothing can be graded; the message says why (for the instructor)."""
+
+
+def prepare(limits):
+    """Start, once, what every grading shares and one warm worker for ``limits``; call it before grading from
+    several threads.  Raises ``WorkerUnavailable`` when the worker does not start."""
     sandbox.isolation()
     _matplotlib_cache()
+    with pool.zygote(limits, _environment, _limit(limits, cpu=False)) as zygote:
+        if not zygote.started():
+            raise WorkerUnavailable(f"the sandboxed worker does not start ({_why_no_worker(limits, zygote.root)}); "
+                                    f"nothing was graded. Repair the installation (docs/security.md), or set "
+                                    f"PIA_SANDBOX=off to grade without the sandbox")
+
+
+def _why_no_worker(limits, root):
+    """The last line the worker's start-up prints on stderr, run once more with the worker's limits."""
+    command = sandbox.wrap(sandbox.python_argv("from autograder.engine import zygote; zygote.warm()"), root)
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=pool.READY_TIMEOUT, cwd=root,
+                              env=_environment(root), preexec_fn=_limit(limits, cpu=False))
+    except subprocess.TimeoutExpired:
+        return f"it takes longer than {pool.READY_TIMEOUT:g} s to start"
+    said = [line.strip() for line in done.stderr.decode(errors="replace").splitlines() if line.strip()]
+    if not said:
+        return f"exit status {done.returncode}"
+    raised = [line for line in said if EXCEPTION_LINE.match(line)]
+    return " … ".join(dict.fromkeys([*raised[-1:], said[-1]]))[:MAX_OUTPUT]
 
 
 def _environment(work):

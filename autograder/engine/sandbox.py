@@ -71,12 +71,14 @@ def bwrap_argv(workdir):
 
 
 @functools.cache
-def bwrap_works():
-    """Whether bubblewrap runs here (installed, and namespaces allowed)."""
-    if os.environ.get("PIA_SANDBOX") == "off" or not shutil.which("bwrap"):
-        return False
+def unavailable():
+    """Why bubblewrap cannot sandbox the workers here, or None when it can."""
+    if os.environ.get("PIA_SANDBOX") == "off":
+        return "PIA_SANDBOX=off is set"
+    if not shutil.which("bwrap"):
+        return "bubblewrap (bwrap) is not installed"
     if os.geteuid() == 0 and not shutil.which("setpriv"):
-        return False
+        return "setpriv, which drops root's rights inside the sandbox, is not installed"
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         (workdir / "cwd").mkdir()
@@ -84,9 +86,25 @@ def bwrap_works():
         try:
             done = subprocess.run([*bwrap_argv(workdir), sys.executable, "-I", "-c", "pass"],
                                   capture_output=True, timeout=60)
-        except (OSError, subprocess.TimeoutExpired):
-            return False
-    return done.returncode == 0
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"bwrap did not run ({type(exc).__name__})"
+    if done.returncode:
+        said = done.stderr.decode(errors="replace").strip().splitlines()
+        return f"bwrap failed: {said[-1] if said else f'exit status {done.returncode}'}"
+    return None
+
+
+def bwrap_works():
+    """Whether bubblewrap runs here (installed, and namespaces allowed)."""
+    return unavailable() is None
+
+
+def python_argv(code, *arguments):
+    """``python -I -c CODE ARGUMENTS`` importing *this* package: ``-I`` ignores PYTHONPATH and the working
+    folder, so the folder holding ``autograder/`` goes first on the path, whatever is installed (an
+    editable install of another checkout would be hidden by the sandbox)."""
+    prefix = f"import sys; sys.path.insert(0, {str(PACKAGE.parent)!r}); "
+    return [sys.executable, "-I", "-c", prefix + code, *arguments]
 
 
 def isolation():
