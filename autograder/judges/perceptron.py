@@ -17,6 +17,7 @@ ROUNDING = 1e-12
 # ±0.3 with probability > 1 - 1e-8; these catch uniform draws, a wrong scale or zeros.
 START_STD = (0.8, 1.2)
 START_MEAN = 0.3
+# How perceptron_update's messages name the error of a hidden case.
 ERROR_NAMES = {-1.0: "−1", 0.0: "0", 1.0: "+1"}
 # train_perceptron's defaults (contract).
 LR, EPOCHS = 0.1, 100
@@ -119,7 +120,8 @@ class Call:
 def expect_result(result, what, d, epochs):
     """(w (d,), b, errors) returned by train_perceptron."""
     w, b, errors = expect_sequence(result, f"{what} (w, b, errors)", 3)
-    return expect_array(w, f"{what}, w", (d,)), expect_scalar(b, f"{what}, b"), expect_ints(errors, f"{what}, errors", epochs)
+    return (expect_array(w, f"{what}, w", (d,)), expect_scalar(b, f"{what}, b"),
+            expect_ints(errors, f"{what}, errors", epochs))
 
 
 def expect_call(call, what, d):

@@ -132,7 +132,8 @@ MUTANTS = {
                               "return np.append(w + lr * error * x, b + lr * error)")),
         "se esperaba una tupla de 2"),
     "update_bias_array": mutant("perceptron_update", edit(
-        "perceptron_update", ("b + lr * error\n", "np.array([b + lr * error])\n")), "b_new: se esperaba un número real"),
+        "perceptron_update", ("b + lr * error\n", "np.array([b + lr * error])\n")),
+        "b_new: se esperaba un número real"),
     # -- train_perceptron ---------------------------------------------------------
     "train_shuffles": mutant("train_perceptron", edit(
         "train_perceptron", ("        for i in range(len(X)):\n",
@@ -182,6 +183,9 @@ MUTANTS = {
     "train_returns_dict": mutant("train_perceptron", edit(
         "train_perceptron", ("return w, b, errors", 'return {"w": w, "b": b, "errors": errors}')),
         "se esperaba una tupla de 3 elementos, se obtuvo dict"),
+    "train_default_lr_too_small": mutant("train_perceptron", edit(
+        "train_perceptron", ("lr=0.1, epochs=100", "lr=0.01, epochs=100")),
+        "por defecto: perceptron_update debe recibir lr=0.1"),
     "train_returns_start": mutant("train_perceptron", edit(
         "train_perceptron", (START, START + "    start = w\n"), ("return w, b, errors", "return start, b, errors")),
         "debe devolver los"),
