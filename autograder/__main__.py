@@ -58,6 +58,24 @@ def parser():
     report.add_argument("--gradebook", metavar="URL_OR_PATH",
                         help="take totals from this nbgrader gradebook (manual scores and late penalties included)")
     report.set_defaults(run=report_command)
+    integrity = commands.add_parser(
+        "integrity", help="flag answer code that reaches into the grader, and similar submissions (instructors only)",
+        description="Scan the code each student wrote (never run) for reaches into the grader or the reference, "
+                    "and compare every pair of submissions and the reference; write OUT/integrity.html and "
+                    "OUT/integrity.csv for instructors (docs/integrity.md). No score changes.")
+    integrity.add_argument("--assignment", required=True, choices=assignments.known())
+    integrity.add_argument("--results", required=True, type=Path, metavar="DIR",
+                           help="the grade command's results folder of the assignment (<student>.json): the "
+                                "points shown beside each flag and pair")
+    integrity.add_argument("--gradebook", metavar="URL_OR_PATH",
+                           help="show totals from this nbgrader gradebook instead (manual scores and late "
+                                "penalties included)")
+    integrity.add_argument("--out", type=Path, default=Path("reports/class"),
+                           help="the class report's folder, receiving integrity.html, integrity.csv and "
+                                "integrity/<assignment>.json (default: %(default)s)")
+    integrity.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION",
+                           help="a submitted/ folder, the course root, student folders or notebooks")
+    integrity.set_defaults(run=integrity_command)
     shard = commands.add_parser("shard", help="print the student folders of one shard of submitted/, one per line",
                                 description="Deal the student folders of SUBMITTED (sorted by name) round robin into "
                                             "N shards and print those of shard I, one per line: every student lands "
@@ -199,6 +217,26 @@ def report_command(args):
     except report.ReportError as exc:
         return refuse(exc)
     print(f"wrote {page} and {page.with_name('grades.csv')}")
+    return 0
+
+
+def integrity_command(args):
+    """``integrity``: tampering flags and similar pairs of one assignment, added to the instructors' page."""
+    from autograder.course import batch, integrity
+
+    if args.out.exists() and not args.out.is_dir():
+        return refuse(f"--out {args.out} is a file, not a folder")
+    try:
+        found = batch.discover(args.submissions, args.assignment)
+        points = integrity.points(args.assignment, args.results, args.gradebook)
+        release, reference = integrity.course_files(args.assignment)
+    except (batch.UsageError, integrity.IntegrityError) as exc:
+        return refuse(exc)
+    notebooks, notes = integrity.read(found)
+    data = integrity.analyse(args.assignment, notebooks, release, reference, notes)
+    page = integrity.write(data, args.out, points)
+    print(f"{args.assignment}: {len({f['student'] for f in data['flags']})} students flagged, "
+          f"{data['listed']} similar pairs; wrote {page} and {page.with_name('integrity.csv')}")
     return 0
 
 
