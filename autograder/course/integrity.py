@@ -166,7 +166,7 @@ ATTRIBUTES = {  # attribute names that only reach into the interpreter, IPython 
     "rglob": "lists files, classmates' notebooks among them",
 }
 STRING_WORDS = {*ATTRIBUTES, "modules", "_getframe", "settrace", "setprofile", "__import__", "__builtins__",
-                "import_module", "prlimit"}  # last parts of sensitive names, when a string spells one
+                "import_module", "prlimit", "get_ipython"}  # last parts of sensitive names, when a string spells one
 PATCHED = ("torch", "numpy", "builtins", "sys", "math", "autograder", "solutions")  # assigning into these
 WATCHED = {*GRADER, *MODULES, *PATCHED, "os", "threading"}  # modules whose aliases are followed
 COMMON_ALIASES = {"np": "numpy", "nn": "torch.nn", "F": "torch.nn.functional"}  # imported by setup cells

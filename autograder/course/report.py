@@ -9,6 +9,7 @@ autograde score) minus the late penalty, so manually graded cells count.
 
 Output: ``OUT/index.html`` (self-contained: plots are embedded PNGs) and
 ``OUT/grades.csv`` (``student,<assignment>...,total``; an empty cell is no record).
+The page links ``OUT/integrity.html`` with its counts when the integrity command wrote one there.
 """
 import base64
 import csv
@@ -24,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from autograder import results
+from autograder.course import integrity
 
 TROUBLE = ("timeout", "crashed", "oom")  # test statuses listed with the problem submissions
 FAILED_SHOWN = 10                        # most-failed checks listed per assignment
@@ -259,6 +261,18 @@ td.n { text-align: right; }
 {{ "%.1f"|format(s.median_seconds) }} s, {{ "%.1f"|format(s.max_seconds) }} s{% endif %}</td></tr>
 {% endfor %}
 </table>
+{% if integrity %}
+<h2 id="integrity">Integrity</h2>
+<p>Code that reaches into the grader, and submissions that resemble each other or the reference, for a person
+to look at (no score changes): <a href="integrity.html">integrity.html</a>, every pair's score in
+<a href="integrity.csv">integrity.csv</a>.</p>
+<table><tr><th>assignment</th><th>submissions compared</th><th>students flagged</th><th>similar pairs</th></tr>
+{% for i in integrity %}
+<tr><td><a href="integrity.html#{{ i.assignment }}">{{ i.assignment }}</a></td><td class="n">{{ i.students }}</td>
+<td class="n">{{ i.tampering }}</td><td class="n">{{ i.listed }}</td></tr>
+{% endfor %}
+</table>
+{% endif %}
 {% for a in assignments %}
 <h2 id="{{ a.name }}">{{ a.name }}</h2>
 <div class="plots">
@@ -304,7 +318,8 @@ def write(results_dir, out, gradebook=None):
                     "failed": failed_checks(d), "problems": problems(d)} for d in data_list]
     header, rows = grade_rows(data_list)
     html = PAGE.render(source=str(results_dir), gradebook=gradebook, summaries=[summary(d) for d in data_list],
-                       assignments=assignments, header=header, rows=rows, points=_points)
+                       assignments=assignments, header=header, rows=rows, points=_points,
+                       integrity=integrity.summaries(out))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "grades.csv", "w", newline="", encoding="utf-8") as handle:
