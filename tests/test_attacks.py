@@ -14,9 +14,12 @@ sandbox, judges here) with a declared oracle:
 """
 import inspect
 import json
+import shutil
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -88,6 +91,13 @@ ROWS = {
         "    return (found[-1] if found else W * 0, b * 0)\n")}),
     "B6_import_and_alter_judges": Row("NO_GAIN", (
         "try:\n    import autograder.judges.regresion_lineal as j\n    j.mse_gradients = lambda *a: None\nexcept ImportError:\n    pass\n")),
+    # A forbidden autograd name, never run, in an otherwise correct mse_gradients; the probe's source reader
+    # replaced to hide it: the trusted side reads the source from the notebook instead.
+    "B8_forge_the_source_read": Row("NO_GAIN", (
+        "import sys\nsys.modules['autograder.probes.regresion_lineal'].source_of = "
+        "lambda ns, name: 'def mse_gradients(X, Y, W, b):\\n    pass\\n'\n"),
+        answers={"mse_gradients": REFERENCE["mse_gradients"].replace(
+            "    n = X.shape[0]\n", "    n = X.shape[0]\n    if False:\n        X.backward()\n")}),
     "B7_ignore_sigalrm_and_hang": Row("ISOLATED", answers={"make_regression_data": (
         "def make_regression_data(n, d, K, sigma=0.1, seed=0):\n    import signal\n"
         "    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n    signal.alarm(0)\n    while True:\n        pass\n")},
@@ -152,6 +162,12 @@ ROWS = {
     "F6_other_submissions": Row("NO_LEAK", answers={"make_regression_data": (
         "def make_regression_data(n, d, K, sigma=0.1, seed=0):\n    import glob\n"
         "    raise ValueError(str(glob.glob(COURSE + '/**', recursive=True))[-280:])\n")}, lost=("test_make_regression_data",)),
+    "F7_outside_the_course": Row("NO_LEAK", answers={"make_regression_data": (
+        "def make_regression_data(n, d, K, sigma=0.1, seed=0):\n    import glob\n    found = []\n"
+        "    for path in glob.glob(ELSEWHERE + '/**', recursive=True) + glob.glob('/srv/**', recursive=True):\n"
+        "        try:\n            found.append(path + open(path, errors='replace').read())\n"
+        "        except OSError:\n            pass\n    raise ValueError(' '.join(found)[-250:] or 'nada')\n")},
+        lost=("test_make_regression_data",)),
     # I. Interactive and environment hazards
     "I1_input": Row("SAME_AS_HONEST", "name = input('¿nombre? ')\n"),
     "I2_plt_pause": Row("SAME_AS_HONEST", "import matplotlib.pyplot as plt\nplt.plot([1, 2]); plt.show(); plt.pause(600)\n"),
@@ -221,12 +237,27 @@ def scores(result):
     return {test["name"]: test["score"] for test in result["tests"]}
 
 
-def constants(results_file, course, url):
-    return f"RESULTS = {str(results_file)!r}\nREPO = {str(runner.assignments.REPO)!r}\nCOURSE = {str(course)!r}\nURL = {url!r}\n"
+@pytest.fixture(scope="module")
+def elsewhere():
+    """Another course's submissions under /var/tmp, and a file under /srv: outside this course, /tmp and
+    the repository, where a deny-list of folders would show them."""
+    folder = Path(tempfile.mkdtemp(prefix="pia-otro-curso-", dir="/var/tmp"))
+    (folder / "submitted" / "otro").mkdir(parents=True)
+    (folder / "submitted" / "otro" / "notas.txt").write_text(CANARY)
+    srv = Path("/srv") / folder.name
+    srv.write_text(CANARY)
+    yield folder
+    shutil.rmtree(folder)
+    srv.unlink()
+
+
+def constants(results_file, course, url, elsewhere):
+    return (f"RESULTS = {str(results_file)!r}\nREPO = {str(runner.assignments.REPO)!r}\nCOURSE = {str(course)!r}\n"
+            f"URL = {url!r}\nELSEWHERE = {str(elsewhere)!r}\n")
 
 
 @pytest.mark.parametrize("row_id", sorted(ROWS))
-def test_attack(row_id, tmp_path, honest, course, server, monkeypatch):
+def test_attack(row_id, tmp_path, honest, course, server, elsewhere, monkeypatch):
     """Does the grader meet this docs/attacks.md row's oracle?"""
     row = ROWS[row_id]
     url, hits = server
@@ -234,7 +265,7 @@ def test_attack(row_id, tmp_path, honest, course, server, monkeypatch):
     monkeypatch.chdir(course)
     results_path = tmp_path / "results.json"
     base = WRONG if row.oracle == "NO_GAIN" else REFERENCE
-    cells = [("setup", constants(results_path, course, url))] + ([("setup", row.cell)] if row.cell else [])
+    cells = [("setup", constants(results_path, course, url, elsewhere))] + ([("setup", row.cell)] if row.cell else [])
     notebook = submission(tmp_path / "attack.ipynb", {**base, **row.answers}, extra=cells)
     result = runner.score_notebook("01_regresion_lineal", notebook, limits=LIMITS)
     results.write(result, results_path)
@@ -318,3 +349,31 @@ def test_a_reply_buffered_with_started_is_not_missed(tmp_path):
     finally:
         zygote.stop()
     assert status == "crashed" and time.monotonic() - started < 10  # no "done" event: the child died
+
+
+def test_D6_planted_link_and_killed_zygote(tmp_path):
+    """Does a link planted in the worker's folder, followed by killing the worker so that it restarts,
+    leave the host file it points to untouched (root never chowns through a link)?"""
+    import os
+
+    if os.geteuid() != 0 or sandbox.isolation() != "bubblewrap":
+        pytest.skip("the trusted side hands folders to the sandbox's uid only as root, with bubblewrap")
+    host = Path(tempfile.mkdtemp(prefix="pia-host-", dir="/var/tmp")) / "secreto.txt"
+    host.write_text(CANARY)
+    host.chmod(0o600)
+    plant = {"make_regression_data": (
+        "def make_regression_data(n, d, K, sigma=0.1, seed=0):\n    import os, signal\n"
+        "    zygote_folder = os.path.dirname(os.path.dirname(os.getcwd()))\n"
+        "    os.symlink(HOST, os.path.join(zygote_folder, 'enlace'))\n"
+        "    os.kill(os.getppid(), signal.SIGKILL)\n")}
+    try:
+        for name in ("plant", "after"):  # the second grading restarts the killed worker
+            answers = {**REFERENCE, **plant} if name == "plant" else REFERENCE
+            notebook = submission(tmp_path / f"{name}.ipynb", answers, extra=[("setup", f"HOST = {str(host)!r}\n")])
+            result = runner.score_notebook("01_regresion_lineal", notebook, limits=LIMITS)
+        assert result["status"] == "graded", result  # the planting one may be an error (its worker died)
+        info = host.stat()
+        assert (info.st_uid, info.st_gid, info.st_mode & 0o777) == (0, 0, 0o600)
+        assert host.read_text() == CANARY
+    finally:
+        shutil.rmtree(host.parent)

@@ -1,4 +1,6 @@
 """What crosses the process boundary is plain, validated data (docs/attacks.md C1–C9)."""
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -70,3 +72,23 @@ def test_expect_tensor_escalates_type_shape_dtype_finite(tmp_path, value, messag
     """Does each malformed return fail at the right rung, with a message that says what came back?"""
     with pytest.raises(CheckFailed, match=message):
         expect_tensor(roundtrip(value, tmp_path), "f", (3,), "float32")
+
+
+@pytest.mark.parametrize("plant", ["link", "fifo"])
+def test_links_and_fifos_are_refused_without_following_or_blocking(tmp_path, plant):
+    """Is a record replaced by a link to a host file refused without reading the target, and a FIFO
+    refused without blocking the trusted side (what the sandbox writes is never followed)?"""
+    secret = tmp_path / "secreto.json"
+    secret.write_text('{"robado": 1}')
+    wire.encode({"x": 1}, tmp_path / "step-0")
+    (tmp_path / "step-0.json").unlink()
+    if plant == "link":
+        (tmp_path / "step-0.json").symlink_to(secret)
+    else:
+        os.mkfifo(tmp_path / "step-0.json")
+    folder = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with pytest.raises(wire.WireError, match="no es un archivo normal"):
+            wire.decode("step-0", folder)
+    finally:
+        os.close(folder)

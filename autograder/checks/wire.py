@@ -6,8 +6,11 @@ arrays, never a live object.  ``encode`` stores a description as JSON plus one
 ``.npz`` of arrays; ``decode`` reads it back with ``allow_pickle=False`` and
 refuses anything that is not a plain numeric array or exceeds the size caps.
 """
+import io
 import json
 import math
+import os
+import stat
 import zipfile
 from pathlib import Path
 
@@ -86,17 +89,25 @@ def encode(data, path):
     path.with_suffix(".json").write_text(json.dumps(tree))
 
 
-def decode(path):
-    """Read what ``encode`` wrote, validating sizes and array dtypes."""
+def decode(path, folder=None):
+    """Read what ``encode`` wrote to ``path``, validating sizes and array dtypes.
+
+    The files are opened without following a link, and only when regular (a FIFO planted there never
+    blocks the reader); with ``folder``, a descriptor of the folder opened earlier, ``path`` is a name in
+    it, so no later swap of a folder on the way redirects the read."""
     path = Path(path)
-    json_path, npz_path = path.with_suffix(".json"), path.with_suffix(".npz")
-    if json_path.stat().st_size > MAX_JSON_BYTES:
-        raise WireError("la salida es demasiado grande")
-    if npz_path.stat().st_size > MAX_ARRAY_BYTES:
-        raise WireError("los arrays devueltos son demasiado grandes")
+    owned = folder is None
+    if owned:
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        tree = json.loads(json_path.read_text())
-        with np.load(npz_path, allow_pickle=False) as npz:
+        json_bytes = _read(folder, f"{path.name}.json", MAX_JSON_BYTES, "la salida es demasiado grande")
+        npz_bytes = _read(folder, f"{path.name}.npz", MAX_ARRAY_BYTES, "los arrays devueltos son demasiado grandes")
+    finally:
+        if owned:
+            os.close(folder)
+    try:
+        tree = json.loads(json_bytes)
+        with np.load(io.BytesIO(npz_bytes), allow_pickle=False) as npz:
             arrays = [_checked_array(npz, f"arr_{i}") for i in range(len(npz.files))]
     except (ValueError, OSError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
         raise WireError(f"salida mal formada ({type(exc).__name__})") from None
@@ -116,6 +127,21 @@ def decode(path):
         return restore(tree)
     except (IndexError, TypeError, ValueError):
         raise WireError("salida mal formada (referencia a un array inexistente)") from None
+
+
+def _read(folder, name, limit, too_big):
+    """The bytes of the regular file ``name`` in the open ``folder``, at most ``limit`` of them."""
+    try:
+        descriptor = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
+    except OSError:
+        raise WireError("no se encontró la salida de la prueba, o no es un archivo normal") from None
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise WireError("la salida de la prueba no es un archivo normal")
+        if info.st_size > limit:
+            raise WireError(too_big)
+        return handle.read(limit + 1)
 
 
 def _checked_array(npz, name):

@@ -7,6 +7,7 @@ becomes a ``test`` step: its visible part (hidden region removed) then the
 probe of its item.  Written answers (Markdown grade cells that are also
 solution cells) are graded by hand: they are neither items nor steps.
 """
+import ast
 import logging
 import re
 from dataclasses import dataclass
@@ -56,6 +57,25 @@ def read_submission(path):
     if not isinstance(notebook.get("cells"), list) or not all(isinstance(c, dict) for c in notebook.cells):
         raise InvalidSubmission(f"{path.name} no es un notebook válido (no tiene una lista de celdas)")
     return notebook
+
+
+MAGIC = re.compile(r"^[ \t]*[%!].*$", re.M)  # IPython magics and shell lines: not Python
+
+
+def defined_source(sources, name):
+    """The source text of the last top-level ``def name`` in ``sources`` (code cells, in run order), or None:
+    read from the notebook by the trusted side, never from the student's process."""
+    found = None
+    for source in sources:
+        text = MAGIC.sub("", source)
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+                found = ast.get_source_segment(text, node, padded=True)
+    return found
 
 
 def visible_part(source):

@@ -47,6 +47,9 @@ class Zygote:
         self.process, self.buffer = None, b""
 
     def _start(self):
+        if any(self.root.iterdir()):  # an earlier zygote's folder, which its children could write: never walked
+            shutil.rmtree(self.root, ignore_errors=True)  # (rmtree follows no link)
+            self.root = Path(tempfile.mkdtemp(prefix="pia-zygote-", dir="/tmp"))
         sandbox.own(self.root)
         command = sandbox.python_argv(LAUNCH, *(["--sweep"] if sandbox.bwrap_works() else []))
         (self.root / "cwd").mkdir(exist_ok=True)
@@ -117,7 +120,7 @@ class Zygote:
         sandbox.own(work)
         reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
         try:
-            if not self.started():
+            if self.process is None or self.process.poll() is not None:  # restarting would remove ``work``
                 return "crashed"
             self._send({"job": str(work), "cpu": int(self.limits.submission_timeout) + 5})
             if self._reply(READY_TIMEOUT).get("started") is not True:

@@ -118,6 +118,7 @@ def _run_once(assignment, steps, skip, limits, supporting, deadline):
         if not zygote.started():  # first, so that the font cache builds meanwhile
             return records, None, "crashed"
         work = Path(tempfile.mkdtemp(prefix="job-", dir=zygote.root))
+        folder = os.open(work, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)  # opened before the sandbox owns it
 
         def on_event(event):
             if "begin" in event:
@@ -125,7 +126,7 @@ def _run_once(assignment, steps, skip, limits, supporting, deadline):
                 timeout = limits.check_timeout if steps[current]["kind"] == "test" else limits.cell_timeout
                 state["deadline"] = time.monotonic() + timeout
             elif "end" in event:
-                records[event["end"]] = _read_record(work / f"step-{event['end']}")
+                records[event["end"]] = _read_record(f"step-{event['end']}", folder)
                 state["current"], state["deadline"] = None, deadline
 
         try:
@@ -138,13 +139,15 @@ def _run_once(assignment, steps, skip, limits, supporting, deadline):
             (work / "plan.json").write_text(json.dumps({"assignment": assignment, "steps": steps, "skip": sorted(skip)}))
             status = zygote.run(work, on_event, lambda: min(state["deadline"], deadline))
         finally:
+            os.close(folder)
             shutil.rmtree(work, ignore_errors=True)
     return records, (state["current"] if status else None), status
 
 
-def _read_record(path):
+def _read_record(name, folder):
+    """The record the sandbox wrote as ``name`` in the job ``folder`` (a descriptor), read without following links."""
     try:
-        return wire.decode(path)
+        return wire.decode(name, folder)
     except (wire.WireError, OSError) as exc:
         return {"error": None, "probe": {"error": f"salida de la prueba no válida: {exc}"}}
 
@@ -177,6 +180,17 @@ def execute(assignment, steps, limits, supporting):
             break
     outcomes.update({index: {"status": status} for index, status in skip.items()})
     return outcomes
+
+
+def _trusted_sources(assignment, item, outcome, code):
+    """``outcome`` with the source its judge reads (``SOURCES`` of the judge module) taken from ``code``,
+    the notebook's code cells run before the test, instead of what the student's process reported."""
+    function = getattr(assignments.judges(assignment), "SOURCES", {}).get(assignments.check_name(item))
+    data = outcome.get("probe", {}).get("ok") if isinstance(outcome, dict) else None
+    if function is None or not isinstance(data, dict):
+        return outcome
+    probe = {**outcome["probe"], "ok": {**data, "source": notebook.defined_source(code, function)}}
+    return {**outcome, "probe": probe}
 
 
 def _test_result(item, function, outcome, limits, assignment):
@@ -269,7 +283,12 @@ def score_notebook(assignment, submission_path, source=assignments.SOURCE, limit
         outcomes = execute(assignment, steps, limits, supporting=master_path.parent)
     except GraderError as exc:
         return grader_error(assignment, items, str(exc), sandbox.isolation())
-    by_item = {step["item"]: outcomes.get(i) for i, step in enumerate(steps) if step["kind"] == "test"}
+    by_item, code = {}, []  # code: the cells run so far, whose definitions a judge may read
+    for i, step in enumerate(steps):
+        if step["kind"] == "code":
+            code.append(step["source"])
+        else:
+            by_item[step["item"]] = _trusted_sources(assignment, step["item"], outcomes.get(i), list(code))
     tests = []
     for item in items:
         function = assignments.check_name(item.grade_id)

