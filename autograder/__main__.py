@@ -126,9 +126,18 @@ def parser():
     return top
 
 
+# What the commands create (results, gradebook, autograded notebooks, reports, feedback) is readable by
+# its owner and group only: grades and students' work are nobody else's business.
+UMASK = 0o027
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
-    return args.run(args)
+    previous = os.umask(UMASK)
+    try:
+        return args.run(args)
+    finally:
+        os.umask(previous)
 
 
 def grade_command(args):

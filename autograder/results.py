@@ -55,7 +55,7 @@ def write(result, path):
             handle.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(partial, 0o644)
+        os.chmod(partial, 0o640)  # grades: the owner and the group only
         os.replace(partial, path)
     except BaseException:
         Path(partial).unlink(missing_ok=True)

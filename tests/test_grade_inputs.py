@@ -144,3 +144,17 @@ def test_a_loose_notebook_that_is_a_link_is_invalid(course, tmp_path):
                  str(link)]) == 0
     result = json.loads((tmp_path / "mallory.json").read_text())
     assert result["status"] == "invalid_submission" and "enlaces simbólicos" in result["output"]
+
+
+def test_what_grading_writes_is_not_world_readable(course):
+    """Are the results, the gradebook and the autograded notebooks readable by their owner and group only?"""
+    import stat
+
+    (course / "submitted" / "beto").rename(course / "beto-aside")  # one student is enough
+    shutil.copy(REPO / "nbgrader_config.py", course)
+    assert grade(course, course / "submitted") == 0
+    written = [course / "results" / "ana.json", course / "gradebook.db",
+               *(course / "autograded").rglob("*"), course / "results", course / "autograded"]
+    assert course / "autograded" / "ana" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb" in written
+    assert {str(p): oct(stat.S_IMODE(p.stat().st_mode) & 0o007) for p in written} == \
+        {str(p): "0o0" for p in written}

@@ -83,10 +83,16 @@ def stub_with_answers(master_path, submission_path, config):
     return stub
 
 
-def folder(config, student, assignment):
-    """``autograded/<student>/<assignment>`` under the course root, created without following links."""
-    root = Path(CourseDirectory(config=config).root)
-    path = root
+def course_root(submission, config):
+    """Where ``autograded/`` goes: beside ``submitted/`` when the submission is in nbgrader's layout
+    (``submitted/<student>/<assignment>/``), else nbgrader's course root (``CourseDirectory.root``)."""
+    submitted = submission.folder.parent.parent
+    return submitted.parent if submitted.name == "submitted" else Path(CourseDirectory(config=config).root)
+
+
+def folder(root, config, student, assignment):
+    """``autograded/<student>/<assignment>`` under the course ``root``, created without following links."""
+    path = Path(root)
     for part in (CourseDirectory(config=config).autograded_directory, student, assignment):
         path = path / part
         try:
@@ -123,7 +129,7 @@ def write(submission, result, assignment, master_path, db_url, config):
     """Write ``submission``'s autograded notebook, its supporting files and timestamp.txt; returns its path."""
     if submission.notebook is None:  # nothing to show: the gradebook's row says what happened
         return None
-    target = folder(config, submission.student, assignment)
+    target = folder(course_root(submission, config), config, submission.student, assignment)
     name = f"{assignment}.ipynb"
     in_layout = submission.notebook.parent.name == assignment  # a loose notebook's neighbours are not its files
     for filename, data in _regular_files(submission.notebook.parent) if in_layout else ():
