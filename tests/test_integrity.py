@@ -212,6 +212,9 @@ TAMPERING = [
     ("os_kill_getattr", "import os\ngetattr(os, 'ki' + 'll')(os.getppid(), 9)\n", 2),
     ("prlimit", "import resource\n", 1),
     ("prlimit_obfuscated", "import os\nr = os\ngetattr(r, 'prl' + 'imit')\n", 3),
+    ("magic_run", "x = 0\n%run /curso/otro.py\n", 2),
+    ("shell", "x = 0\nfiles = !ls /curso\n", 2),
+    ("after_ipython_syntax", "files = !ls\nimport gc\n", 2),
 ]
 
 
@@ -234,6 +237,12 @@ def test_the_demo_class_and_correct_variants_are_not_flagged(assignment):
         assert integrity.scan(integrity.student_cells(release(assignment), demo(student, assignment))) == []
     variants = catalogues()[assignment].CORRECT_VARIANTS
     assert [n for n, source in variants.items() if integrity.scan([(n, source)])] == []
+
+
+def test_a_plotting_magic_is_not_flagged():
+    """``%matplotlib inline`` runs no code; ``%%time`` runs its body, which the scan cannot read."""
+    assert integrity.scan([("c", "%matplotlib inline\nx = 1\n")]) == []
+    assert [f.line for f in integrity.scan([("c", "%%time\nx = 1\n")])] == [1]
 
 
 def test_only_the_code_the_worker_runs_is_scanned():

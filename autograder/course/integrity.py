@@ -8,7 +8,7 @@ It never changes a score; it lists what a person should look at (docs/integrity.
   through ``importlib``, ``__import__``, ``getattr`` and strings built by concatenation), ``sys.modules``,
   ``gc``, frame introspection, tracing hooks, ``ctypes``, IPython's input transformers and ``run_cell``,
   patching ``builtins``/torch/NumPy, ``signal``, ``atexit``, ``os.kill``, ``resource.prlimit``, code run
-  from strings and files listed or named that may be classmates' notebooks.
+  from strings, IPython magics and shell lines, and files listed or named that may be classmates' notebooks.
 * ``fingerprints(source)``: winnowing (Schleimer, Wilkerson and Aiken, 2003) over Python's tokens with
   identifiers made one symbol, strings another, comments and docstrings dropped: renamed variables,
   reordered functions and rewritten comments change nothing.  Every k-gram of the release notebook (the
@@ -32,6 +32,7 @@ from pathlib import Path
 
 import jinja2
 import numpy as np
+from IPython.core.inputtransformer2 import TransformerManager
 from matplotlib.figure import Figure
 
 from autograder import assignments, results
@@ -44,6 +45,7 @@ WINDOW = 6           # k-grams per winnowing window
 PAIRS_SHOWN = 50     # listed pairs shown side by side, most similar first
 LABELLED = 40        # heat maps of at most this many entries name them on the axes
 REFERENCE = "(reference)"
+IPYTHON = TransformerManager()
 TEMPLATE = Path(__file__).parent / "templates" / "integrity.html.j2"
 
 
@@ -96,9 +98,10 @@ def read(found):
     get a note instead."""
     notebooks, notes = {}, []
     for submission in found:
+        if submission.problem:
+            notes.append(f"{submission.student}: not compared ({submission.problem[0]})")
+            continue
         try:
-            if submission.problem:
-                raise InvalidSubmission(submission.problem[0])
             notebooks[submission.student] = read_submission(submission.notebook)
         except InvalidSubmission as exc:
             notes.append(f"{submission.student}: not compared ({exc})")
@@ -106,9 +109,6 @@ def read(found):
 
 
 # -- which cells are the student's ---------------------------------------------------------------
-
-MAGIC = re.compile(r"^[ \t]*[%!].*$", re.M)
-
 
 def student_cells(release, notebook):
     """[(label, source)]: the cells whose code the worker runs from the student's notebook, by the rule of
@@ -130,8 +130,9 @@ def student_cells(release, notebook):
 
 
 def python(source):
-    """``source`` with IPython magics and shell lines blanked, line numbers kept."""
-    return MAGIC.sub("", source)
+    """``source`` as the worker's IPython runs it: magics and shell lines become ``get_ipython()`` calls, line
+    for line (IPython's own input transformer)."""
+    return IPYTHON.transform_cell(source)
 
 
 # -- tampering flags -----------------------------------------------------------------------------
@@ -171,11 +172,12 @@ PATCHED = ("torch", "numpy", "builtins", "sys", "math", "autograder", "solutions
 WATCHED = {*GRADER, *MODULES, *PATCHED, "os", "threading"}  # modules whose aliases are followed
 COMMON_ALIASES = {"np": "numpy", "nn": "torch.nn", "F": "torch.nn.functional"}  # imported by setup cells
 NOTEBOOKS = re.compile(r"submitted|\.ipynb")
+SAFE_MAGICS = ("matplotlib", "config")  # line magics that run no code
 
 
 def scan(cells):
-    """[Flag] of ``cells`` [(label, source)], one per line at most; a cell that is not Python has none
-    (nothing of it runs)."""
+    """[Flag] of ``cells`` [(label, source)], one per line at most; a cell that is not Python even for IPython
+    has none (nothing of it runs)."""
     flags = {}
     for label, source in cells:
         try:
@@ -254,12 +256,20 @@ class _Scanner(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Call(self, node):
+        if self.safe_magic(node):
+            return
         if (dotted := self.dotted(node)) is not None:  # getattr(a, "b")
             self.path(node, dotted)
         function = self.dotted(node.func)
         if function in ("getattr", "setattr", "delattr") and len(node.args) >= 2:
             self.reflection(node, function)
         self.generic_visit(node)
+
+    def safe_magic(self, node):
+        """``get_ipython().run_line_magic("matplotlib", "inline")`` and the like: no code runs."""
+        return (isinstance(node.func, ast.Attribute) and node.func.attr == "run_line_magic"
+                and _is_call(node.func.value, "get_ipython") and len(node.args) == 2
+                and constant(node.args[0]) in SAFE_MAGICS and isinstance(constant(node.args[1]), str))
 
     def reflection(self, node, function):
         """``setattr``/``delattr`` on a module the grader uses, or ``getattr`` of a computed name on one."""
