@@ -68,6 +68,22 @@ def source_of(ns, name):
         return None
 
 
+@contextmanager
+def using(ns, replacements):
+    """Put ``replacements`` {name: value} in ``ns`` while the block runs, then restore ``ns``."""
+    missing = object()
+    saved = {name: ns.get(name, missing) for name in replacements}
+    ns.update(replacements)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                ns.pop(name, None)
+            else:
+                ns[name] = value
+
+
 def clone(values):
     """Copies of a dict of tensors or NumPy arrays, so student code never touches the originals."""
     return {key: value.clone() if isinstance(value, torch.Tensor) else np.array(value, copy=True)

@@ -6,13 +6,13 @@ stand-in (the contract's formulas, below), so a wrong ``sigmoid`` costs only
 ``test_sigmoid`` even when the student's ``xor_forward`` calls it.
 """
 import warnings
-from contextlib import contextmanager
 
 import numpy as np
 import torch
 
 from autograder.checks.judging import MAX_MESSAGE
-from autograder.checks.probing import call, clone, intact, linear_calls, scramble_global_rngs, StudentError
+from autograder.checks.probing import (call, clone, intact, linear_calls, scramble_global_rngs, StudentError,
+                                      using)
 from autograder.checks.wire import describe
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
@@ -70,22 +70,6 @@ def _xor_backward(X, Y, W2, A1, A2):
 
 STAND_INS = {"sigmoid": _sigmoid, "sigmoid_derivative": _sigmoid_derivative,
              "xor_forward": _xor_forward, "xor_backward": _xor_backward}
-
-
-@contextmanager
-def using(ns, replacements):
-    """Put ``replacements`` {name: value} in ``ns`` while the block runs, then restore ``ns``."""
-    missing = object()
-    saved = {name: ns.get(name, missing) for name in replacements}
-    ns.update(replacements)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is missing:
-                ns.pop(name, None)
-            else:
-                ns[name] = value
 
 
 def stand_ins_except(name):
