@@ -21,6 +21,7 @@ It never changes a score; it lists what a person should look at (docs/integrity.
 import ast
 import base64
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -129,10 +130,15 @@ def student_cells(release, notebook):
     return cells
 
 
+@functools.lru_cache(maxsize=4096)
 def python(source):
-    """``source`` as the worker's IPython runs it: magics and shell lines become ``get_ipython()`` calls, line
-    for line (IPython's own input transformer)."""
-    return IPYTHON.transform_cell(source)
+    """``source`` as the worker's IPython runs it: Python as it is; otherwise IPython's own input transformer
+    makes magics and shell lines ``get_ipython()`` calls, line for line."""
+    try:
+        ast.parse(source)
+        return source
+    except (SyntaxError, ValueError):
+        return IPYTHON.transform_cell(source)
 
 
 # -- tampering flags -----------------------------------------------------------------------------
