@@ -391,10 +391,9 @@ def tokens(source):
     return out + statement
 
 
-def grams(source):
-    """[(hash, first line, last line)] of every k-gram of ``source``'s tokens."""
-    toks = tokens(source)
-    return [(_hash(toks[i:i + K]), toks[i][1], toks[i + K - 1][1]) for i in range(len(toks) - K + 1)]
+def grams(toks):
+    """[(hash, position)] of every k-gram of ``toks`` (``tokens``)."""
+    return [(_hash(toks[i:i + K]), i) for i in range(len(toks) - K + 1)]
 
 
 def _hash(gram):
@@ -404,22 +403,23 @@ def _hash(gram):
 
 
 def fingerprints(source, starter=frozenset()):
-    """{hash: {line, ...}}: the winnowed k-gram hashes of ``source`` not in ``starter``, and the lines each
-    covers."""
-    every, chosen = grams(source), {}
+    """{hash: {line, ...}}: the winnowed k-gram hashes of ``source`` not in ``starter``, and the lines of
+    their tokens."""
+    toks = tokens(source)
+    every, chosen = grams(toks), {}
     for start in range(max(1, len(every) - WINDOW + 1)):
         window = every[start:start + WINDOW]
         if window:
-            h, first, last = min(reversed(window), key=lambda g: g[0])  # the rightmost minimum
+            h, i = min(reversed(window), key=lambda g: g[0])  # the rightmost minimum
             if h not in starter:
-                chosen.setdefault(h, set()).update(range(first, last + 1))
+                chosen.setdefault(h, set()).update(line for _, line in toks[i:i + K])
     return chosen
 
 
 def starter_grams(release):
     """Every k-gram hash of the release notebook's code cells: what no student wrote."""
     return frozenset(h for cell in release.cells if cell.get("cell_type") == "code"
-                     for h, _, _ in grams(str(cell.get("source", ""))))
+                     for h, _ in grams(tokens(str(cell.get("source", "")))))
 
 
 @dataclass
@@ -483,7 +483,7 @@ def heat_map(names, scores):
         labels = [names[i] for i in order]
         axes.set_xticks(range(len(names)), labels, rotation=90, fontsize=7)
         axes.set_yticks(range(len(names)), labels, fontsize=7)
-    axes.set(title=f"Who resembles whom ({len(names)} incl. the reference; listed from {THRESHOLD:g})")
+    axes.set_title(f"Who resembles whom (listed from {THRESHOLD:g})", fontsize=9)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
