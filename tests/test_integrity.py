@@ -2,6 +2,7 @@
 import ast
 import csv
 import importlib
+import inspect
 import io
 import json
 import shutil
@@ -84,8 +85,6 @@ def copier(notebook, assignment):
 def reference_copy(assignment):
     """The reference's functions, disguised, in the answer cells."""
     module = importlib.import_module(f"solutions.{assignments.module_name(assignment)}")
-    import inspect
-
     return filled(assignment, {grade_id: disguise(inspect.getsource(getattr(module, grade_id[4:])))
                                for grade_id in answer_ids(release(assignment))})
 
