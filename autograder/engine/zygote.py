@@ -1,19 +1,21 @@
 """A worker that imports once and forks one child per submission.
 
-Started (inside the sandbox) as ``python -I -m autograder.engine.zygote [--sweep]``.
+Started inside the sandbox by ``sandbox.python_argv`` (``python -I``, this package first on the
+path), with ``--sweep`` inside bubblewrap.
 It imports numpy, torch, IPython and every assignment's probes once, then
 reads one JSON command per line on stdin:
 
 - ``{"job": DIR, "cpu": SECONDS}``: fork a child that runs ``DIR/plan.json``
-  with ``worker.run_plan`` in its own session, with ``DIR/cwd`` as working
+  with ``worker.run_plan`` in its own session and its own user, PID and IPC
+  namespaces, with every resource limit set afresh, ``DIR/cwd`` as working
   and home folder, reporting on the FIFO ``DIR/status``; answers
   ``{"started": true}`` and, when the child ends, ``{"exited": STATUS}``;
 - ``{"kill": true}``: kill the running child's process group at once.
 
 After each child, ``--sweep`` (given only inside bubblewrap's PID namespace)
 kills every other process of the sandbox, so no daemon a student left
-behind sees the next submission; the private /tmp is emptied too, all
-but the child's job folder, which the trusted side reads and removes.  The
+behind sees the next submission; the private /tmp and /dev/shm are emptied
+too, all but the child's job folder, which the trusted side reads and removes.  The
 zygote marks itself non-dumpable so children cannot ptrace it or read its
 memory.
 """
@@ -31,6 +33,11 @@ import time
 from pathlib import Path
 
 PR_SET_DUMPABLE = 4
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWIPC = 0x10000000, 0x20000000, 0x08000000
+LIBC = ctypes.CDLL(None, use_errno=True)
+# The limits a child gets afresh: those the zygote was started with (runner._limit).
+INHERITED = (resource.RLIMIT_AS, resource.RLIMIT_FSIZE, resource.RLIMIT_NOFILE, resource.RLIMIT_CORE,
+             resource.RLIMIT_NPROC)
 
 
 def warm():
@@ -83,10 +90,13 @@ def reply(message):
     sys.stdout.flush()
 
 
-def child(job, cpu):
+def child(job, cpu, limits):
     """Run one submission; never returns."""
     try:
         os.setsid()
+        isolate()
+        for which, value in limits.items():  # afresh, whatever an earlier child did
+            resource.setrlimit(which, value)
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
         os.chdir(job / "cwd")
         os.environ.update({"HOME": str(job / "cwd"), "MPLCONFIGDIR": str(job / "matplotlib")})
@@ -97,19 +107,50 @@ def child(job, cpu):
         os._exit(0)
 
 
+def isolate():
+    """Continue in new user, PID and IPC namespaces, as pid 2 under a pid 1 that waits for it.
+
+    The zygote and every other process outside cannot be named from inside, so the submission can
+    neither signal nor re-limit them (``kill``, ``prlimit`` take a pid), and the SysV IPC objects it
+    leaves die with its namespace.  Where the kernel refuses the namespaces, the child goes on in the
+    zygote's (docs/security.md).
+    """
+    uid, gid = os.getuid(), os.getgid()
+    if uid == 0 or LIBC.unshare(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWIPC) != 0:
+        return  # root outside bubblewrap: its job folders belong to the sandbox's uid, unmapped in a new namespace
+    LIBC.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # a non-dumpable process cannot write its own /proc/self maps
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as handle:
+            handle.write(text)
+    LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    for _ in ("pid 1", "pid 2"):  # the first child of a new PID namespace is its pid 1
+        pid = os.fork()
+        if pid:
+            relay(pid)
+
+
+def relay(pid):
+    """Wait for ``pid`` and exit as it did; never returns."""
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    os._exit(code if code >= 0 else 128 - code)
+
+
 def sweep(job):
     """Kill every other process this uid can signal in the PID namespace, and empty /tmp but ``job``,
-    whose step records the trusted side may still be reading (it removes the folder itself)."""
+    whose step records the trusted side may still be reading (it removes the folder itself), and
+    /dev/shm."""
     try:
         os.kill(-1, signal.SIGKILL)
     except ProcessLookupError:
         pass
     clear(Path("/tmp"), job)
+    clear(Path("/dev/shm"), job)  # POSIX shared memory is files, not namespaced
 
 
 def clear(folder, keep):
     """Delete everything in ``folder`` except ``keep`` and the folders on the way to it."""
-    for entry in folder.iterdir():
+    for entry in folder.iterdir() if folder.is_dir() else ():
         if entry == keep:
             continue
         if entry in keep.parents:
@@ -149,7 +190,8 @@ def main():
     # sandbox's PID namespace (a small pid) and as the unprivileged uid.
     sweeping = "--sweep" in sys.argv and os.getpid() < 10 and os.getuid() != 0
     warm()
-    ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    limits = {which: resource.getrlimit(which) for which in INHERITED}
     reply({"ready": True})
     commands = Commands()
     while True:
@@ -161,7 +203,7 @@ def main():
         job = Path(command["job"])
         pid = os.fork()
         if pid == 0:
-            child(job, int(command["cpu"]))
+            child(job, int(command["cpu"]), limits)
         reply({"started": True})
         start = time.monotonic()
         status = supervise(pid, job, commands, sweeping)
