@@ -134,3 +134,26 @@ def test_hand_grades_survive_regrading_and_reach_the_export(course):
     total = sum(item.points for item in graded)
     assert float(row["score"]) == total - graded[0].points + points
     assert float(row["max_score"]) == total + points
+
+
+def _cells(path):
+    """(cell type, source, nbgrader metadata) of every cell of the notebook at ``path``: outputs aside."""
+    return [(c.cell_type, c.source, c.metadata.get("nbgrader")) for c in nbformat.read(path, as_version=4).cells]
+
+
+@pytest.mark.parametrize("assignment", ["01_regresion_lineal", "05_perceptron"])
+def test_autograded_cells_equal_stock_autograde_for_honest_students(course, tmp_path, assignment):
+    """For honest students, are the package's autograded notebooks stock autograde's, cell for cell
+    (type, source and nbgrader metadata with checksums; outputs aside)?"""
+    run("nbgrader", "generate_assignment", assignment, "--force", cwd=course)
+    students = ("ana", "carla")
+    for student in students:
+        shutil.copytree(REPO / "demo" / "submitted" / student / assignment, course / "submitted" / student / assignment)
+    package = tmp_path / "package-course"
+    shutil.copytree(course, package)
+    run("nbgrader", "autograde", assignment, "--force", cwd=course)
+    run(sys.executable, "-m", "autograder", "grade", "--assignment", assignment, "--quiet", "--results", "results",
+        "--gradebook", "gradebook.db", "submitted", cwd=package)
+    for student in students:
+        name = f"autograded/{student}/{assignment}/{assignment}.ipynb"
+        assert _cells(package / name) == _cells(course / name), student
