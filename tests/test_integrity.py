@@ -335,3 +335,14 @@ def test_a_wrong_command_line_writes_nothing(course, change, message):
                              "--out", course / "out", *extra, course / args["submitted"])
     assert done.returncode == 2 and message in done.stderr and done.stderr.count("\n") == 1
     assert not (course / "out").exists()
+
+
+def test_csv_cells_never_run_as_formulas(tmp_path):
+    """Does a student id that a spreadsheet would run as a formula land in integrity.csv quoted, as text?"""
+    formula = "=HYPERLINK(\"http://x\")"
+    data = analysed("05_perceptron", {formula: copier(demo(COPIED, "05_perceptron"), "05_perceptron"),
+                                      COPIED: demo(COPIED, "05_perceptron")})
+    integrity.write(data, tmp_path)
+    with open(tmp_path / "integrity.csv", newline="", encoding="utf-8") as handle:
+        ids = {row[key] for row in csv.DictReader(handle) for key in ("student_a", "student_b")}
+    assert f"'{formula}" in ids and formula not in ids
