@@ -245,6 +245,7 @@ def elsewhere():
     (folder / "submitted" / "otro").mkdir(parents=True)
     (folder / "submitted" / "otro" / "notas.txt").write_text(CANARY)
     srv = Path("/srv") / folder.name
+    srv.parent.mkdir(exist_ok=True)  # a standard folder, absent from some minimal images
     srv.write_text(CANARY)
     yield folder
     shutil.rmtree(folder)
