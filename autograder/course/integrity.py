@@ -21,7 +21,6 @@ It never changes a score; it lists what a person should look at (docs/integrity.
 import ast
 import base64
 import csv
-import functools
 import hashlib
 import io
 import json
@@ -33,11 +32,10 @@ from pathlib import Path
 
 import jinja2
 import numpy as np
-from IPython.core.inputtransformer2 import TransformerManager
 from matplotlib.figure import Figure
 
 from autograder import assignments, results
-from autograder.engine.notebook import InvalidSubmission, nbgrader_meta, read_submission
+from autograder.engine.notebook import as_python, InvalidSubmission, nbgrader_meta, read_submission
 
 THRESHOLD = 0.6      # pairs at or above this score are listed (docs/integrity.md: how it was chosen)
 MIN_SHARED = 8       # ... when they share at least this many fingerprints
@@ -46,7 +44,6 @@ WINDOW = 6           # k-grams per winnowing window
 PAIRS_SHOWN = 50     # listed pairs shown side by side, most similar first
 LABELLED = 40        # heat maps of at most this many entries name them on the axes
 REFERENCE = "(reference)"
-IPYTHON = TransformerManager()
 TEMPLATE = Path(__file__).parent / "templates" / "integrity.html.j2"
 
 
@@ -130,17 +127,6 @@ def student_cells(release, notebook):
     return cells
 
 
-@functools.lru_cache(maxsize=4096)
-def python(source):
-    """``source`` as the worker's IPython runs it: Python as it is; otherwise IPython's own input transformer
-    makes magics and shell lines ``get_ipython()`` calls, line for line."""
-    try:
-        ast.parse(source)
-        return source
-    except (SyntaxError, ValueError):
-        return IPYTHON.transform_cell(source)
-
-
 # -- tampering flags -----------------------------------------------------------------------------
 
 GRADER = {"autograder": "the grader's own package", "solutions": "the reference solutions"}
@@ -187,7 +173,7 @@ def scan(cells):
     flags = {}
     for label, source in cells:
         try:
-            tree = ast.parse(python(source))
+            tree = ast.parse(as_python(source))
         except (SyntaxError, ValueError):
             continue
         for flag in _Scanner(label).run(tree):
@@ -375,7 +361,7 @@ def tokens(source):
     before."""
     out, statement = [], []
     try:
-        for tok in tokenize.generate_tokens(io.StringIO(python(source)).readline):
+        for tok in tokenize.generate_tokens(io.StringIO(as_python(source)).readline):
             if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
                 out += [] if [t for t, _ in statement] == ["S"] else statement
                 statement = []

@@ -8,6 +8,7 @@ probe of its item.  Written answers (Markdown grade cells that are also
 solution cells) are graded by hand: they are neither items nor steps.
 """
 import ast
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -59,7 +60,17 @@ def read_submission(path):
     return notebook
 
 
-MAGIC = re.compile(r"^[ \t]*[%!].*$", re.M)  # IPython magics and shell lines: not Python
+@functools.lru_cache(maxsize=4096)
+def as_python(source):
+    """``source`` as the worker's IPython runs it: Python as it is; otherwise IPython's own input transformer
+    makes magics and shell lines ``get_ipython()`` calls, line for line."""
+    try:
+        ast.parse(source)
+        return source
+    except (SyntaxError, ValueError):
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        return TransformerManager().transform_cell(source)
 
 
 def defined_source(sources, name):
@@ -67,7 +78,7 @@ def defined_source(sources, name):
     read from the notebook by the trusted side, never from the student's process."""
     found = None
     for source in sources:
-        text = MAGIC.sub("", source)
+        text = as_python(source)
         try:
             tree = ast.parse(text)
         except (SyntaxError, ValueError):

@@ -38,18 +38,22 @@ class ZygoteDied(Exception):
     """The zygote stopped answering; the caller replaces it."""
 
 
+def _new_folder():
+    """A zygote's folder, made by the trusted side; under /tmp whatever TMPDIR says: inside the sandbox
+    every parent folder of the job folders must be traversable by the unprivileged uid."""
+    return Path(tempfile.mkdtemp(prefix="pia-zygote-", dir="/tmp"))
+
+
 class Zygote:
     def __init__(self, limits, environment, preexec):
-        # Under /tmp whatever TMPDIR says: inside the sandbox every parent folder
-        # of the job folders must be traversable by the unprivileged uid.
-        self.root = Path(tempfile.mkdtemp(prefix="pia-zygote-", dir="/tmp"))
+        self.root = _new_folder()
         self.limits, self.environment, self.preexec = limits, environment, preexec
         self.process, self.buffer = None, b""
 
     def _start(self):
         if any(self.root.iterdir()):  # an earlier zygote's folder, which its children could write: never walked
             shutil.rmtree(self.root, ignore_errors=True)  # (rmtree follows no link)
-            self.root = Path(tempfile.mkdtemp(prefix="pia-zygote-", dir="/tmp"))
+            self.root = _new_folder()
         sandbox.own(self.root)
         command = sandbox.python_argv(LAUNCH, *(["--sweep"] if sandbox.bwrap_works() else []))
         (self.root / "cwd").mkdir(exist_ok=True)

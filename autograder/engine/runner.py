@@ -10,7 +10,6 @@ import atexit
 import functools
 import json
 import os
-import re
 import resource
 import shutil
 import subprocess
@@ -60,9 +59,6 @@ def _matplotlib_cache():
     return ThreadPoolExecutor(max_workers=1).submit(build)
 
 
-EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(Error|Exception|Exit)\b")  # a traceback's last line
-
-
 class WorkerUnavailable(Exception):
     """No sandboxed worker starts here, so nothing can be graded; the message says why (for the instructor)."""
 
@@ -87,11 +83,7 @@ def _why_no_worker(limits, root):
                               env=_environment(root), preexec_fn=_limit(limits, cpu=False))
     except subprocess.TimeoutExpired:
         return f"it takes longer than {pool.READY_TIMEOUT:g} s to start"
-    said = [line.strip() for line in done.stderr.decode(errors="replace").splitlines() if line.strip()]
-    if not said:
-        return f"exit status {done.returncode}"
-    raised = [line for line in said if EXCEPTION_LINE.match(line)]
-    return " … ".join(dict.fromkeys([*raised[-1:], said[-1]]))[:MAX_OUTPUT]
+    return sandbox.last_words(done)[:MAX_OUTPUT]
 
 
 def _environment(work):

