@@ -13,8 +13,8 @@ outputs (the sandboxed run's outputs are not carried over yet).
 
 A submission nbgrader cannot take (not JSON, cells without a type, renamed or
 duplicated nbgrader ids...) still gets an autograded notebook, so the
-formgrader lists it with its score: the released stub (the master with its
-solutions cleared) with each answer cell the student kept, matched by
+formgrader lists it with its score: the released stub (the master as
+nbgrader releases it) with each answer cell the student kept, matched by
 ``grade_id``, put in its place.
 
 The autograded folder is made by the trusted side under the course root; a
@@ -29,10 +29,10 @@ import nbformat
 from nbgrader import utils as nbutils
 from nbgrader.converters.autograde import Autograde
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import ClearSolutions
 from traitlets.utils.importstring import import_item
 
 from autograder.checks.judging import MAX_MESSAGE
+from autograder.course.gradebook import student_version
 from autograder.engine.notebook import InvalidSubmission, nbgrader_meta, read_master, read_submission
 
 
@@ -66,7 +66,7 @@ def build(submitted, assignment, result, db_url, config):
 
 def stub_with_answers(master_path, submission_path, config):
     """The released stub of ``master_path`` with the answer cells of the submission, matched by grade_id."""
-    stub, _ = ClearSolutions(config=config).preprocess(read_master(master_path), {"language": "python"})
+    stub = student_version(read_master(master_path), config)
     try:
         cells = read_submission(submission_path).cells
     except InvalidSubmission:

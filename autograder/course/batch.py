@@ -123,9 +123,10 @@ def discover(inputs, assignment, source=assignments.SOURCE, *, allow_empty=False
     for path in inputs:
         if not path.is_dir():
             student_of = student_id(path, assignment, student, recorded)
-            links = [path] if path.is_symlink() else []
-            found.append(Submission(student_of, path.parent, None, problem=_linked(links)) if links
-                         else Submission(student_of, path.parent, path, files=(path,)))
+            if path.is_symlink():  # never graded as its target
+                found.append(Submission(student_of, path.parent, problem=_linked([path])))
+            else:
+                found.append(Submission(student_of, path.parent, path, files=(path,)))
         elif path.resolve().name == assignment:
             found.append(resolve(path.resolve().parent.name, path, assignment, source))
         elif (path / assignment).is_dir():

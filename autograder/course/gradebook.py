@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from nbgrader import utils as nbutils
+from nbgrader.converters import GenerateAssignment
 from nbgrader.api import (Assignment, Comment, Grade, GradeCell, Gradebook, InvalidEntry, MissingEntry, Notebook,
                           SolutionCell, Student, SubmittedAssignment, SubmittedNotebook)
 from nbgrader.coursedir import CourseDirectory
@@ -54,6 +55,18 @@ def database_url(url_or_path):
     """An SQLAlchemy URL; a plain path names an SQLite file."""
     text_ = str(url_or_path)
     return text_ if "://" in text_ else f"sqlite:///{Path(text_).resolve()}"
+
+
+def student_version(master, config):
+    """``master`` (an nbformat notebook) as ``nbgrader generate_assignment`` releases it with ``config``, without
+    its gradebook step (SaveCells); ``master`` is left as it was."""
+    import nbformat
+
+    student = nbformat.from_dict(master)
+    for step in GenerateAssignment.class_traits()["preprocessors"].default():
+        if step is not SaveCells:
+            student, _ = step(config=config, log=LOG).preprocess(student, {})
+    return student
 
 
 def course_config(root=None):

@@ -23,11 +23,9 @@ from pathlib import Path
 
 import jinja2
 import nbformat
-from nbgrader.converters import GenerateAssignment
-from nbgrader.preprocessors import SaveCells
-from traitlets.config import PyFileConfigLoader
 
 from autograder import assignments
+from autograder.course import gradebook
 
 NAME = re.compile(r"\d{2}_[a-z][a-z0-9_]*")
 FUNCTION = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
@@ -85,7 +83,7 @@ def create(assignment, functions, points=None, answer_points=2, root=assignments
     answer_points = whole(answer_points)
     check_arguments(assignment, functions, points, answer_points)
     master = master_notebook(assignment, functions, points, answer_points)
-    files = {**modules(assignment, functions), **demo_notebooks(assignment, student_notebook(master, root), root)}
+    files = {**modules(assignment, functions), **demo_notebooks(assignment, gradebook.student_version(master, gradebook.course_config(root)), root)}
     files[Path("source", assignment, f"{assignment}.ipynb")] = nbformat.writes(master) + "\n"
     check_free(assignment, files, root)
     for path, text in files.items():
@@ -163,17 +161,6 @@ def meta(grade_id, grade, locked, solution, points=None):
     """nbgrader's cell metadata, schema version 3."""
     fields = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3, "solution": solution}
     return fields | ({"points": points} if points is not None else {})
-
-
-def student_notebook(master, root):
-    """``master`` as ``nbgrader generate_assignment`` releases it with the course's nbgrader_config.py,
-    without its gradebook step."""
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-    student = nbformat.from_dict(master)
-    for preprocessor in GenerateAssignment.class_traits()["preprocessors"].default():
-        if preprocessor is not SaveCells:
-            student, _ = preprocessor(config=config).preprocess(student, {})
-    return student
 
 
 def demo_notebooks(assignment, student, root):
