@@ -1,7 +1,9 @@
 """Results in Gradescope's ``results.json`` schema, and the class table.
 
 A results file holds no timestamps or durations, so grading the same input
-twice writes the same bytes.
+twice writes the same bytes (unless the student's own code prints something
+that changes: ``cells`` keeps what each code cell showed, for the autograded
+notebook).
 """
 import json
 import os

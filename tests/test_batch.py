@@ -216,10 +216,20 @@ def k2_batch_finished(control, graded, result):
 
 
 def g8_nothing_but_results(control, graded, result):
-    """No autograded notebook or feedback is written; no results file holds hidden-test source."""
+    """The results folder holds only results files, and none holds hidden-test source (the autograded notebooks,
+    which do, go beside submitted/ for the instructor; feedback hides them: test_exchange)."""
     assert all(p.suffix == ".json" for p in graded.results.iterdir() if p.name != results.TIMINGS)
     for path in graded.results.iterdir():
         assert not any(marker in path.read_text() for marker in HIDDEN_MARKERS), path
+
+
+def g7_outputs_from_the_sandbox(control, graded, result):
+    """The autograded notebook shows what the cells did in the sandbox, never the outputs the student wrote."""
+    path = graded.results.parent / "autograded" / "G7_forged_outputs" / ASSIGNMENT / NOTEBOOK
+    text = path.read_text(encoding="utf-8")
+    assert "Todas las pruebas superadas" not in text and '{\\"score\\": 10}' not in text
+    shown = [o for c in nbformat.reads(text, as_version=4).cells if c.cell_type == "code" for o in c.outputs]
+    assert shown and all(o.get("execution_count") is None for o in shown)
 
 
 def h11_environment_intact(control, graded, result):
@@ -253,7 +263,7 @@ ROWS = {
     "G5_stripped_metadata": Row("INVALID", write(REFERENCE, edit=g5_strip_metadata), "invalid_submission",
                                 "ninguna celda de pruebas"),
     "G6_duplicated_test_cell": Row("SAME_AS_HONEST", write(REFERENCE, edit=g6_duplicate_test)),
-    "G7_forged_outputs": Row("NO_GAIN", write(WRONG, edit=g7_forge_outputs)),
+    "G7_forged_outputs": Row("NO_GAIN", write(WRONG, edit=g7_forge_outputs), check=g7_outputs_from_the_sandbox),
     "G8_no_hidden_tests_in_feedback": Row("NO_LEAK", write(WRONG), check=g8_nothing_but_results),
     # H. Notebook file-level faults
     "H1_malformed_json": Row("INVALID", raw('{"cells": ['), "invalid_submission", "no es un notebook válido"),

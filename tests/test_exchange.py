@@ -1,8 +1,11 @@
 """nbgrader's exchange, round trip: the instructor releases, a student fetches and submits, the instructor
-collects, autogrades and releases feedback, and the student fetches it."""
+collects, grades (stock ``nbgrader autograde``, or the package's command alone) and releases feedback, and the
+student fetches it."""
 import shutil
 import subprocess
+import sys
 
+import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
@@ -36,9 +39,18 @@ def nbgrader(*args, cwd, env):
     return done
 
 
-def test_exchange_round_trip(exchange_course):
-    """release → fetch → submit → collect → autograde → generate/release feedback → fetch_feedback:
-    does the student end with an HTML page holding their score and no hidden test?"""
+GRADERS = {
+    "stock": ["nbgrader", "autograde", ASSIGNMENT],
+    "package": [sys.executable, "-m", "autograder", "grade", "--assignment", ASSIGNMENT, "--results", "results",
+                "--gradebook", "gradebook.db", "--quiet", "submitted"],
+}
+
+
+@pytest.mark.parametrize("grader", GRADERS)
+def test_exchange_round_trip(exchange_course, grader):
+    """release → fetch → submit → collect → grade → generate/release feedback → fetch_feedback: does the
+    student end with an HTML page holding their score, their cells' outputs and no hidden test, when either
+    stock autograde or the package's command alone grades?"""
     course, work, env, root = exchange_course
     student = ["--course=pia", f"--student={STUDENT}", root]
 
@@ -48,12 +60,15 @@ def test_exchange_round_trip(exchange_course):
     nbgrader("fetch_assignment", ASSIGNMENT, *student, cwd=work, env=env)
     fetched = work / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     assert fetched.exists()
-    shutil.copy(REPO / "demo" / "submitted" / STUDENT / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", fetched)  # her work
+    answers = nbformat.read(REPO / "demo" / "submitted" / STUDENT / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
+    answers.cells.append(nbformat.v4.new_code_cell('print("mi cuenta:", 6 * 7)'))  # her work, and a cell of her own
+    nbformat.write(answers, fetched)
     nbgrader("submit", ASSIGNMENT, *student, cwd=work, env=env)
 
     nbgrader("collect", ASSIGNMENT, root, cwd=course, env=env)
     assert (course / "submitted" / STUDENT / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()
-    nbgrader("autograde", ASSIGNMENT, cwd=course, env=env)
+    graded = subprocess.run(GRADERS[grader], cwd=course, env=env, capture_output=True, text=True)
+    assert graded.returncode == 0, graded.stdout + graded.stderr
     nbgrader("generate_feedback", ASSIGNMENT, cwd=course, env=env)
     nbgrader("release_feedback", ASSIGNMENT, root, cwd=course, env=env)
 
@@ -69,5 +84,6 @@ def test_exchange_round_trip(exchange_course):
         assert written.auto_score is None and written.needs_manual_grade  # waits for the formgrader
     assert 0 < score < max_score  # carla's known mistakes; her written answer is not graded yet
     assert f"Score: {score} / {max_score}" in page
+    assert "mi cuenta: 42" in page  # what her own cell printed, run in the sandbox by the package
     for hidden in ("BEGIN HIDDEN TESTS", "autograder.kernel", "check("):
         assert hidden not in page, f"the feedback shows hidden-test source: {hidden!r}"

@@ -2,6 +2,7 @@
 import json
 import sys
 
+import nbformat
 import pytest
 
 from conftest import ASSIGNMENT, REPO, run, submission
@@ -108,3 +109,30 @@ def test_one_command_grades_several_assignments(tmp_path):
     refused = run(sys.executable, "-m", "autograder", "grade", *options, "--results", str(tmp_path / "one.json"),
                   str(tmp_path / "submitted"), cwd=tmp_path, check=False)
     assert refused.returncode == 2 and "--results is a folder" in refused.stderr
+
+
+def test_merged_shards_get_autograded_notebooks_with_their_outputs(course, reference_answers):
+    """Graded without a gradebook (a shard), then recorded with one (grade-merge): nothing is graded again,
+    and each student gets the autograded notebook the formgrader opens, with what their cells printed in the
+    sandbox and the hung cell said; a second merge keeps it."""
+    run("nbgrader", "generate_assignment", ASSIGNMENT, "--force", cwd=course)
+    folder = course / "submitted" / "ana" / ASSIGNMENT
+    submission(folder / f"{ASSIGNMENT}.ipynb", reference_answers,
+               extra=[("sol_linear_forward", "print('forma:', tuple(linear_forward(torch.ones(2, 3), torch.ones(3, 1), "
+                                             "torch.zeros(1)).shape))\n6 * 7"),
+                      ("sol_mse_loss", "import time\nwhile True:\n    time.sleep(1)")])
+    command = [sys.executable, "-m", "autograder", "grade", "--assignment", ASSIGNMENT, "--results", "results",
+               "--quiet", "--cell-timeout", "5", "submitted"]
+    shard = run(*command, cwd=course)
+    assert not (course / "autograded").exists()
+    merged = run(*command, "--gradebook", "gradebook.db", cwd=course)
+    assert "(0 graded now, 1 unchanged)" in merged.stdout + merged.stderr, merged.stdout + merged.stderr
+    path = course / "autograded" / "ana" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code" and c.outputs]
+    texts = [json.dumps(c.outputs, ensure_ascii=False) for c in cells]
+    assert any("forma: (2, 1)" in t and '"text/plain": "42"' in t for t in texts), texts
+    assert any("TimeoutError" in t and "no terminó en 5 s" in t for t in texts), texts
+    before = path.read_bytes()
+    run(*command, "--gradebook", "gradebook.db", cwd=course)
+    assert path.read_bytes() == before and json.loads((course / "results" / "ana.json").read_text())["score"] == 10
+    assert shard.returncode == 0

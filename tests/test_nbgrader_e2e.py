@@ -18,11 +18,22 @@ def _cells(path):
     return [(c.cell_type, c.source, c.metadata.get("nbgrader")) for c in nbformat.read(path, as_version=4).cells]
 
 
+def _printed(path):
+    """(stdout text, names of the errors raised) of every code cell that is not a test cell, at ``path``."""
+    shown = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "code" and not cell.metadata.get("nbgrader", {}).get("grade"):
+            stdout = "".join(o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
+            shown.append((stdout, [o.ename for o in cell.outputs if o.output_type == "error"]))
+    return shown
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_nbgrader_autograde_and_grading_command_agree(course, tmp_path, assignment):
     """generate → submitted/<student> → stock autograde, and the package's command with --gradebook in a copy of
     the course: the same item scores, the same autograded notebooks cell for cell (type, source, nbgrader
-    metadata with checksums; outputs aside), and the reference's grade cells silent on stderr?"""
+    metadata with checksums; what the other code cells print and raise), and the reference's grade cells
+    silent on stderr?"""
     run("nbgrader", "generate_assignment", assignment, "--force", cwd=course)
     for notebook in (REPO / "demo" / "submitted").glob(f"*/{assignment}/*.ipynb"):
         shutil.copytree(notebook.parent, course / "submitted" / notebook.parent.parent.name / assignment)
@@ -38,12 +49,14 @@ def test_nbgrader_autograde_and_grading_command_agree(course, tmp_path, assignme
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         for student in students:
             results = json.loads((package / "results" / f"{student}.json").read_text())
+            assert results["replaced"] == [], student  # honest code: the worker's watch saw nothing replaced
             for test in results["tests"]:
                 grade = gradebook.find_grade(test["name"], assignment, assignment, student)
                 assert grade.score == test["score"], (student, test["name"], test["output"])
     for student in students:
         name = f"autograded/{student}/{assignment}/{assignment}.ipynb"
         assert _cells(package / name) == _cells(course / name), student
+        assert _printed(package / name) == _printed(course / name), student
 
     # The reference (demo student ana) passes every grade cell without a byte on stderr, under stock autograde.
     for cell in nbformat.read(course / f"autograded/ana/{assignment}/{assignment}.ipynb", as_version=4).cells:

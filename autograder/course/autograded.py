@@ -6,10 +6,11 @@ when ``autograded/<student>/<A>/<A>.ipynb`` exists (``nbgrader.apps.api``).
 sanitizing preprocessors (``c.Autograde.sanitize_preprocessors`` in
 ``nbgrader_config.py``: outputs cleared, locked and test cells restored from
 the gradebook with their metadata and checksums, as stock autograde does),
-then gives each test cell one output, the check's Spanish message, and writes
+then gives every other code cell what it showed in the sandboxed run (the
+results' ``cells``: stdout, stderr, its value or its error, each capped, text
+only) and each test cell one output, the check's Spanish message, and writes
 it atomically beside copies of the submission's supporting files and its
-``timestamp.txt``.  Student code is never run here: answer cells keep no
-outputs (the sandboxed run's outputs are not carried over yet).
+``timestamp.txt``.  Student code is never run here.
 
 A submission nbgrader cannot take (not JSON, cells without a type, renamed or
 duplicated nbgrader ids...) still gets an autograded notebook, so the
@@ -47,6 +48,41 @@ def sanitized(submitted, assignment, db_url, config):
     return notebook
 
 
+CELL = "pia_cell"  # cell metadata naming a code cell's index in the submitted notebook while it is sanitized
+
+
+def tagged(notebook):
+    """``notebook`` with each code cell marked by its index (any mark the student wrote dropped first), so
+    its outputs find it after the sanitizers have restored and removed cells."""
+    for index, cell in enumerate(notebook.cells):
+        cell.metadata.pop(CELL, None)
+        if cell.cell_type == "code":
+            cell.metadata[CELL] = index
+    return notebook
+
+
+def outputs(shown):
+    """nbformat outputs of what one code cell showed (``stdout``, ``stderr``, ``value``, ``error`` texts)."""
+    made = [nbformat.v4.new_output("stream", name=name, text=shown[name])
+            for name in ("stdout", "stderr") if isinstance(shown.get(name), str)]
+    if isinstance(shown.get("error"), str):
+        ename, _, evalue = shown["error"].partition(": ")
+        made.append(nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[shown["error"]]))
+    elif isinstance(shown.get("value"), str):
+        made.append(nbformat.v4.new_output("execute_result", data={"text/plain": shown["value"]}))
+    return made
+
+
+def with_outputs(notebook, result):
+    """``notebook`` (tagged, then sanitized) with each code cell given what it showed in the sandbox, marks removed."""
+    shown = {cell["cell"]: cell for cell in result.get("cells", []) if isinstance(cell, dict)}
+    for cell in notebook.cells:
+        index = cell.metadata.pop(CELL, None)
+        if cell.cell_type == "code" and index in shown:
+            cell.outputs = outputs(shown[index])
+    return notebook
+
+
 def with_messages(notebook, result):
     """``notebook`` with each test cell's output set to its result's Spanish message (capped), if any."""
     messages = {test["name"]: test.get("output") or "" for test in result["tests"]}
@@ -61,7 +97,7 @@ def with_messages(notebook, result):
 
 def build(submitted, assignment, result, db_url, config):
     """The autograded notebook of ``submitted`` graded as ``result`` (a results dict)."""
-    return with_messages(sanitized(submitted, assignment, db_url, config), result)
+    return with_messages(with_outputs(sanitized(tagged(submitted), assignment, db_url, config), result), result)
 
 
 def stub_with_answers(master_path, submission_path, config):
@@ -104,6 +140,16 @@ def folder(root, config, student, assignment):
     return path
 
 
+def written(submission, assignment, config):
+    """Does ``submission`` have its autograded notebook already (a regular file, not a link)?"""
+    path = Path(course_root(submission, config), CourseDirectory(config=config).autograded_directory,
+                submission.student, assignment, f"{assignment}.ipynb")
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _write_bytes(data, target):
     """Write ``data`` to ``target`` whole or not at all (a file beside it, renamed into place)."""
     descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
@@ -141,7 +187,7 @@ def write(submission, result, assignment, master_path, db_url, config):
     except (OSError, MemoryError):
         raise
     except Exception:  # nbformat's and nbgrader's many kinds of "this notebook is broken"
-        notebook = build(stub_with_answers(master_path, submission.notebook, config), assignment, result,
-                         db_url, config)
+        notebook = build(stub_with_answers(master_path, submission.notebook, config), assignment,
+                         {**result, "cells": []}, db_url, config)  # its cells are not the ones graded
     _write_bytes(nbformat.writes(notebook).encode("utf-8"), notebook_path)
     return notebook_path

@@ -355,9 +355,10 @@ def run(assignment, inputs, results_path, *, source=assignments.SOURCE, limits=r
         with bar:
             for submission in submissions:  # recorded again: the gradebook may be new, the due date moved
                 if previous[submission] is not None:
-                    if recorder:
-                        recorder.record(submission.student, previous[submission], submission.timestamp)
                     final[submission.student] = previous[submission]
+                    if recorder:  # e.g. shards' results merged: their autograded notebooks are written here
+                        final[submission.student] = _commit(submission, previous[submission], recorder,
+                                                            target[submission], items, again=True)
             for future in as_completed(futures):
                 submission = futures[future]
                 result, seconds = future.result()
@@ -408,8 +409,9 @@ def _recorder(gradebook, assignment, source, config, duedate):
         raise UsageError(f"gradebook {gradebook}: {exc}") from None
 
 
-def _commit(submission, result, recorder, path, items):
-    """Gradebook first, in one transaction; the results file last, as the completion marker.
+def _commit(submission, result, recorder, path, items, again=False):
+    """Gradebook first, in one transaction, then the autograded notebook (kept when ``again``, a current result
+    recorded again, finds one); the results file last, as the completion marker.
 
     A failure of the disk or the database stops the batch (the caller's
     business); any other failure to record makes this submission an error.
@@ -417,13 +419,18 @@ def _commit(submission, result, recorder, path, items):
     try:
         if recorder:
             recorder.record(submission.student, result, submission.timestamp)
-            autograded.write(submission, result, assignment=result["assignment"], master_path=recorder.master_path,
-                             db_url=recorder.url, config=recorder.config)  # what the formgrader opens (autograded.py)
+            if not (again and autograded.written(submission, result["assignment"], recorder.config)):
+                autograded.write(submission, result, assignment=result["assignment"],
+                                 master_path=recorder.master_path, db_url=recorder.url,
+                                 config=recorder.config)  # what the formgrader opens (autograded.py)
     except (OSError, OperationalError):
         raise
     except Exception as exc:
         diagnosis = f"recording the grades in the gradebook failed: {type(exc).__name__}: {exc}"
         error = results.grader_error(result["assignment"], items, diagnosis[:runner.MAX_OUTPUT], result["isolation"])
         result = {**error, "submission": result["submission"], "grader": result["grader"]}
+    else:
+        if again:
+            return result
     results.write(result, path)
     return result

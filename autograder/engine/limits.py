@@ -12,3 +12,5 @@ class Limits:
     open_files: int = 256
     processes: int = 256              # per uid, threads included; enforced only for non-root uids
     notebook_bytes: int = 32 * 2**20  # a submitted notebook larger than this is not read (docs/attacks.md H9)
+
+MAX_SHOWN = 4000  # characters kept of each thing one cell shows (stdout, stderr, its value, its error)

@@ -95,7 +95,8 @@ def visible_part(source):
 
 
 def plan(master, submission):
-    """The worker's steps: ``{"kind": "code"|"test", "source": ..., "item": ...}``.
+    """The worker's steps: ``{"kind": "code"|"test", "source": ..., "item": ..., "cell": ...}``, ``cell`` being
+    the index of the step's cell in ``submission.cells``.
 
     Raises ``InvalidSubmission`` when the submission holds none of the
     master's graded cells (another assignment, or an emptied notebook).
@@ -103,7 +104,7 @@ def plan(master, submission):
     master_cells = {nbgrader_meta(c).get("grade_id"): c for c in master.cells if nbgrader_meta(c).get("grade_id")}
     graded = {item.grade_id for item in items(master)}
     steps, seen = [], set()
-    for cell in submission.cells:
+    for index, cell in enumerate(submission.cells):
         if cell.get("cell_type") != "code":
             continue
         grade_id = nbgrader_meta(cell).get("grade_id")
@@ -111,18 +112,18 @@ def plan(master, submission):
         if grade_id in seen:
             continue  # a duplicated cell (copy-paste in JupyterLab) runs once
         if master_cell is None:
-            steps.append({"kind": "code", "source": str(cell.get("source", ""))})
+            steps.append({"kind": "code", "source": str(cell.get("source", "")), "cell": index})
             continue
         seen.add(grade_id)
         if master_cell.cell_type != "code":
             continue  # a written answer turned into a code cell: read by a human, never run
         meta = nbgrader_meta(master_cell)
         if grade_id in graded:
-            steps.append({"kind": "test", "item": grade_id, "source": visible_part(master_cell.source)})
+            steps.append({"kind": "test", "item": grade_id, "source": visible_part(master_cell.source), "cell": index})
         elif meta.get("solution"):
-            steps.append({"kind": "code", "source": str(cell.get("source", ""))})
+            steps.append({"kind": "code", "source": str(cell.get("source", "")), "cell": index})
         else:
-            steps.append({"kind": "code", "source": master_cell.source})
+            steps.append({"kind": "code", "source": master_cell.source, "cell": index})
     if not graded & seen:
         raise InvalidSubmission("el notebook no contiene ninguna celda de pruebas de esta tarea; "
                                 "entrega el notebook de la tarea sin borrar sus celdas")

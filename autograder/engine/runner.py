@@ -23,8 +23,8 @@ from autograder import assignments
 from autograder.checks import dispatch, messages, wire
 from autograder.checks.judging import MAX_MESSAGE
 from autograder.checks.seeds import item_seed
-from autograder.engine import notebook, pool, sandbox
-from autograder.engine.limits import Limits
+from autograder.engine import notebook, pool, sandbox, watch
+from autograder.engine.limits import MAX_SHOWN, Limits
 
 # Characters of one test's output in the results file: not the message cap
 # (judging.MAX_MESSAGE) but a bound on all the text stored for a test, a grader
@@ -224,6 +224,38 @@ def _warned(message, outcome):
     return f"{message}; {clause}" if clause else message
 
 
+def _shown(outcome, limits):
+    """What a code cell showed in the sandbox, for its autograded notebook: the texts of ``stdout``,
+    ``stderr``, ``value`` and ``error`` (``Type: message``) it has, each capped; a hung or killed cell says so."""
+    if not isinstance(outcome, dict):
+        return {}
+    if "status" in outcome:
+        if outcome["status"] == "timeout":
+            return {"error": f"TimeoutError: la celda no terminó en {limits.cell_timeout:g} s y se detuvo"}
+        return {"error": "Error: el proceso terminó de forma inesperada durante esta celda (¿memoria agotada?)"}
+    outputs = outcome.get("outputs") if isinstance(outcome.get("outputs"), dict) else {}
+    shown = {**outputs, "error": outcome.get("error")}
+    return {name: text[:MAX_SHOWN + 80] for name, text in shown.items()
+            if name in ("stdout", "stderr", "value", "error") and isinstance(text, str) and text}
+
+
+def _replaced(outcome):
+    """The names of the grader's objects a step's code rebound, as the worker's watch recorded them (forgeable:
+    for the integrity report only, never a score)."""
+    names = outcome.get("replaced") if isinstance(outcome, dict) else None
+    if not isinstance(names, list):
+        return []
+    return [name[:200] for name in names[:watch.MAX_NAMES] if isinstance(name, str)]
+
+
+def _label(submission, step):
+    """A step's cell as the integrity report names it: its grade_id, else ``added cell N`` (1-based)."""
+    if "cell" not in step:
+        return step["item"]  # a test cell restored from the master
+    grade_id = notebook.nbgrader_meta(submission.cells[step["cell"]]).get("grade_id")
+    return str(grade_id)[:100] if grade_id else f"added cell {step['cell'] + 1}"
+
+
 def _check_file(path, limits):
     """Refuse, before reading it, a submission that is not a regular file or is too large."""
     if not path.is_file():  # a FIFO or a device would block or never end
@@ -275,10 +307,15 @@ def score_notebook(assignment, submission_path, source=assignments.SOURCE, limit
         outcomes = execute(assignment, steps, limits, supporting=master_path.parent)
     except GraderError as exc:
         return grader_error(assignment, items, str(exc), sandbox.isolation())
-    by_item, code = {}, []  # code: the cells run so far, whose definitions a judge may read
+    by_item, code, cells = {}, [], []  # code: the cells run so far, whose definitions a judge may read
+    replaced = [{"cell": _label(submission, step), "names": names} for i, step in enumerate(steps)
+                if (names := _replaced(outcomes.get(i)))]
     for i, step in enumerate(steps):
         if step["kind"] == "code":
             code.append(step["source"])
+            shown = _shown(outcomes.get(i), limits)
+            if shown:
+                cells.append({"cell": step["cell"], **shown})
         else:
             by_item[step["item"]] = _trusted_sources(assignment, step["item"], outcomes.get(i), list(code))
     tests = []
@@ -291,4 +328,5 @@ def score_notebook(assignment, submission_path, source=assignments.SOURCE, limit
             message = f"se restauró la celda de pruebas {item.grade_id}, que faltaba en el notebook; {message}"
         tests.append({"name": item.grade_id, "score": round(score * item.points, 6), "max_score": item.points,
                       "status": status, "output": message[:MAX_OUTPUT]})
-    return submission_results(assignment, items, "graded", None, sandbox.isolation(), tests)
+    return {**submission_results(assignment, items, "graded", None, sandbox.isolation(), tests), "cells": cells,
+            "replaced": replaced}

@@ -3,15 +3,64 @@
 ``run_plan`` runs each step of ``WORKDIR/plan.json`` in order, writes the
 step's plain record to ``WORKDIR/step-<i>.json/.npz`` and reports
 ``begin``/``end`` on a status stream, so the trusted side can time every step
-and kill a hung one.  Student output goes to ``WORKDIR/output.txt``, never to
-the status stream.  It runs in a child forked by ``autograder.engine.zygote``.
+and kill a hung one.  What a cell prints, and the value it shows, go into its
+record (capped: the autograded notebook's outputs); output written past
+Python's streams goes to ``WORKDIR/output.txt``, never to the status stream.
+It runs in a child forked by ``autograder.engine.zygote``.
 """
+import io
 import json
 import os
+import sys
 import warnings
+
+from IPython.core.displayhook import DisplayHook
 
 from autograder.checks import dispatch, messages, probing, wire
 from autograder.checks.judging import MAX_MESSAGE
+from autograder.engine import watch
+from autograder.engine.limits import MAX_SHOWN
+
+
+def _cut(text, lost):
+    """``text`` followed, when ``lost`` characters were dropped, by a Spanish note saying so."""
+    return f"{text}\n… (salida recortada: {lost} caracteres más)" if lost else text
+
+
+class Capped(io.TextIOBase):
+    """A text stream keeping the first ``MAX_SHOWN`` characters written to it."""
+
+    def __init__(self):
+        super().__init__()
+        self.parts, self.left, self.lost = [], MAX_SHOWN, 0
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        text = str(text)
+        self.parts.append(text[:self.left])
+        self.left -= len(self.parts[-1])
+        self.lost += len(text) - len(self.parts[-1])
+        return len(text)
+
+    def text(self):
+        return _cut("".join(self.parts), self.lost)
+
+
+class ValueHook(DisplayHook):
+    """IPython's display hook, keeping the text of the cell's value (a notebook's ``Out[n]``) instead of printing it."""
+    value = None
+
+    def write_output_prompt(self):
+        pass
+
+    def write_format_data(self, format_dict, md_dict=None):
+        text = str(format_dict.get("text/plain", ""))
+        self.value = _cut(text[:MAX_SHOWN], max(0, len(text) - MAX_SHOWN))
+
+    def finish_displayhook(self):
+        self._is_active = False
 
 
 def error_text(result):
@@ -24,15 +73,26 @@ def error_text(result):
     return f"{type(exc).__name__}: {str(exc)[:MAX_MESSAGE]}"
 
 
-def run_step(shell, assignment, step, shown):
-    """The step's record: its error, whether it ran out of memory, the warnings ``shown`` meanwhile, and,
+def run_step(shell, assignment, step, shown, replaced=lambda: []):
+    """The step's record: its error, whether it ran out of memory, the warnings ``shown`` meanwhile, what
+    it printed and showed (``outputs``), what of the grader's it ``replaced`` (a ``Watch.changed``) and,
     for a test, its probe's data."""
     shown.clear()
-    result = shell.run_cell(step["source"], store_history=True, silent=False)
-    record = {"error": error_text(result), "oom": probing.out_of_memory(result.error_in_exec)}
+    shell.displayhook.value = None
+    streams = {"stdout": Capped(), "stderr": Capped()}
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = streams["stdout"], streams["stderr"]
+    try:
+        result = shell.run_cell(step["source"], store_history=True, silent=False)
+    finally:
+        sys.stdout, sys.stderr = saved
+    outputs = {name: stream.text() for name, stream in streams.items()}
+    record = {"error": error_text(result), "oom": probing.out_of_memory(result.error_in_exec),
+              "outputs": {**outputs, "value": shell.displayhook.value}}
     if step["kind"] == "test":
         record["probe"] = dispatch.run_probe(assignment, step["item"], shell.user_ns, step["seed"])
     record["warnings"] = list(dict.fromkeys(shown))[:messages.MAX_WARNINGS]
+    record["replaced"] = replaced()
     return record
 
 
@@ -54,17 +114,19 @@ def run_plan(workdir, status):
     os.dup2(devnull, 0)  # input() gets EOF at once (docs/attacks.md I1)
     from IPython.core.interactiveshell import InteractiveShell
 
-    shell = InteractiveShell.instance(colors="nocolor")
-    # Scores come from the exceptions themselves (error_text); IPython's verbose tracebacks cost
-    # about 40 ms each, most of a stub submission's time, for text nobody reads.
+    shell = InteractiveShell.instance(colors="nocolor", displayhook_class=ValueHook)
+    # Scores and the notebook's error outputs come from the exceptions themselves (error_text); IPython's
+    # tracebacks cost about 40 ms each, most of a stub submission's time, for text nobody reads.
     shell.InteractiveTB.set_mode("Minimal")
+    shell._showtraceback = lambda *_: None
     shown = []
     warnings.showwarning = showing(shown, warnings.showwarning)
+    replaced = watch.Watch(shell).changed  # bound now, before any student code runs
     for index, step in enumerate(plan["steps"]):
         if index in plan["skip"]:
             continue
         status.write(json.dumps({"begin": index}) + "\n")
-        wire.encode(run_step(shell, plan["assignment"], step, shown), workdir / f"step-{index}")
+        wire.encode(run_step(shell, plan["assignment"], step, shown, replaced), workdir / f"step-{index}")
         status.write(json.dumps({"end": index}) + "\n")
     status.write(json.dumps({"done": True}) + "\n")
 
