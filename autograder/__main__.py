@@ -237,12 +237,13 @@ def integrity_command(args):
         return refuse(f"--out {args.out} is a file, not a folder")
     try:
         found = batch.discover(args.submissions, args.assignment)
-        points = integrity.points(args.assignment, args.results, args.gradebook)
+        graded = integrity.graded(args.assignment, args.results)
+        points = integrity.points(graded, args.assignment, args.gradebook)
         release, reference = integrity.course_files(args.assignment)
     except (batch.UsageError, integrity.IntegrityError) as exc:
         return refuse(exc)
     notebooks, notes = integrity.read(found)
-    data = integrity.analyse(args.assignment, notebooks, release, reference, notes)
+    data = integrity.analyse(args.assignment, notebooks, release, reference, notes, integrity.recorded(graded))
     page = integrity.write(data, args.out, points)
     print(f"{args.assignment}: {len({f['student'] for f in data['flags']})} students flagged, "
           f"{data['listed']} similar pairs; wrote {page} and {page.with_name('integrity.csv')}")

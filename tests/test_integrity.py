@@ -320,6 +320,31 @@ def test_command_writes_the_page_csv_and_the_report_links_it(course):
     assert '<a href="integrity.html#05_perceptron">05_perceptron</a></td><td class="n">6</td>' in index
 
 
+def test_what_the_worker_saw_replaced_joins_the_flags(tmp_path):
+    """Graded for real (sandboxed): a student whose added cell replaces a probe's helper through names the
+    scan cannot read gets a flag from the worker's watch, on that cell; the demo class gets none."""
+    shutil.copytree(DEMO, tmp_path / "submitted")
+    tamper = nbformat.read(DEMO / "ana" / "05_perceptron" / "05_perceptron.ipynb", as_version=4)
+    tamper.cells.insert(3, nbformat.v4.new_code_cell(
+        "m = [v for k, v in vars(np).items() if k == 'random'][0]\nsetattr(m, 'seed', print)"))
+    path = tmp_path / "submitted" / "tramposo" / "05_perceptron" / "05_perceptron.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(tamper, path)
+    results = tmp_path / "results"
+    graded = subprocess.run([sys.executable, "-m", "autograder", "grade", "--assignment", "05_perceptron",
+                             "--results", results, "--quiet", tmp_path / "submitted"], cwd=REPO, env=ENV,
+                            capture_output=True, text=True, timeout=600)
+    assert graded.returncode == 0, graded.stderr
+    done = integrity_command("--assignment", "05_perceptron", "--results", results, "--out", tmp_path / "out",
+                             tmp_path / "submitted")
+    assert done.returncode == 0, done.stderr
+    flags = json.loads((tmp_path / "out" / "integrity" / "05_perceptron.json").read_text())["flags"]
+    assert [(f["student"], f["cell"], f["line"]) for f in flags if "sandboxed worker" in f["reason"]] == \
+        [("tramposo", "added cell 4", 0)]
+    assert "numpy.random.seed" in next(f["reason"] for f in flags if f["line"] == 0)
+    assert {f["student"] for f in flags} == {"tramposo"}
+
+
 @pytest.mark.parametrize("change, message", [
     (lambda args: args.update(results="elsewhere"), "no results of 05_perceptron in"),
     (lambda args: args.update(results="results"), "(pass"),

@@ -71,15 +71,21 @@ def course_files(assignment):
     return read_submission(release), reference.read_text(encoding="utf-8")
 
 
-def points(assignment, results_dir, gradebook=None):
-    """{student: points} from the grade command's results folder of ``assignment``, or from the gradebook's
-    totals; IntegrityError when the folder holds no result of ``assignment`` or the gradebook is unreadable."""
+def graded(assignment, results_dir):
+    """{student: results dict} of ``assignment`` in the grade command's results folder; IntegrityError when
+    the folder holds none."""
     folder = Path(results_dir)
     found = {path.stem: r for path in sorted(folder.glob("*.json"))
              if (r := results.read(path)) and r["assignment"] == assignment} if folder.is_dir() else {}
     if not found:
         hint = f" (pass {folder / assignment})" if (folder / assignment).is_dir() else ""
         raise IntegrityError(f"no results of {assignment} in {folder}: expected {folder}/<student>.json{hint}")
+    return found
+
+
+def points(found, assignment, gradebook=None):
+    """{student: points} from ``found`` (``graded``), or from the gradebook's totals; IntegrityError when the
+    gradebook is unreadable."""
     if not gradebook:
         return {student: r["score"] for student, r in found.items()}
     from autograder.course import exports
@@ -89,6 +95,19 @@ def points(assignment, results_dir, gradebook=None):
             return {g.student: round(g.total, 4) for g in exports.submission_grades(db, assignment)}
     except exports.ExportError as exc:
         raise IntegrityError(str(exc)) from None
+
+
+def recorded(found):
+    """{student: [Flag]}: what the sandboxed worker saw each student's cells replace in the grader's process
+    (``engine.watch``), from ``found`` (``graded``); line 0, as no line is known."""
+    flags = {}
+    for student, result in found.items():
+        for fact in result.get("replaced", []) if isinstance(result.get("replaced"), list) else []:
+            if isinstance(fact, dict) and isinstance(fact.get("names"), list):
+                names = ", ".join(str(name)[:200] for name in fact["names"][:20])
+                flags.setdefault(student, []).append(Flag(
+                    str(fact.get("cell"))[:100], 0, f"while it ran, it replaced {names} (seen by the sandboxed worker)"))
+    return flags
 
 
 def read(found):
@@ -475,9 +494,11 @@ def heat_map(names, scores):
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def analyse(assignment, notebooks, release, reference, notes=()):
+def analyse(assignment, notebooks, release, reference, notes=(), seen=None):
     """The JSON-ready data of one assignment: ``notebooks`` {student: notebook} against each other and
-    against ``reference`` (the reference module's source), ``release`` the release notebook."""
+    against ``reference`` (the reference module's source), ``release`` the release notebook; ``seen``
+    {student: [Flag]} the runtime facts (``recorded``) joined to the scan's flags."""
+    seen = seen or {}
     starter = starter_grams(release)
     entries = [entry(student, student_cells(release, nb), starter) for student, nb in sorted(notebooks.items())]
     entries.append(entry(REFERENCE, [(f"solutions/{assignments.module_name(assignment)}.py", reference)], starter))
@@ -487,7 +508,8 @@ def analyse(assignment, notebooks, release, reference, notes=()):
     return {
         "assignment": assignment, "threshold": THRESHOLD, "min_shared": MIN_SHARED,
         "students": len(entries) - 1, "notes": list(notes),
-        "flags": [{"student": e.student, **asdict(f)} for e in entries[:-1] for f in scan(e.cells)],
+        "flags": [{"student": e.student, **asdict(f)} for e in entries[:-1]
+                  for f in [*scan(e.cells), *seen.get(e.student, [])]],
         "pairs": [{"a": entries[a].student, "b": entries[b].student, "score": round(float(scores[a, b]), 4),
                    "shared": int(shared[a, b])} for a, b in pairs],
         "listed": len(chosen), "shown": [shown(entries[a], entries[b], scores[a, b], shared[a, b])
