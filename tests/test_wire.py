@@ -1,4 +1,5 @@
 """What crosses the process boundary is plain, validated data (docs/attacks.md C1–C9)."""
+import json
 import os
 
 import numpy as np
@@ -37,26 +38,53 @@ def test_hostile_objects_are_described_by_type_only(tmp_path):
         expect_tensor(described, "f", (2,), "float32")
 
 
-def test_object_arrays_are_refused(tmp_path):
-    """Is an .npz holding an object (pickled) array refused without unpickling it (C9)?"""
-    np.savez(tmp_path / "evil.npz", np.array([object()], dtype=object), allow_pickle=True)
-    (tmp_path / "evil.json").write_text('{"__array__": 0}')
-    with pytest.raises(wire.WireError, match="no numérico"):
+@pytest.mark.parametrize("dtype", ["|O8", "O", "<U4", "V8", "[('a', 'O')]", 7, "f3"])
+def test_object_and_other_non_numeric_arrays_are_refused(tmp_path, dtype):
+    """Is an array declared with an object, text, void or made-up dtype refused before any byte is read as it
+    (C9)? No format that can hold a pickle is read at all."""
+    (tmp_path / "evil.bin").write_bytes(bytes(64))
+    (tmp_path / "evil.json").write_text(json.dumps({"tree": {"__array__": 0}, "arrays": [[dtype, [1], 0]]}))
+    with pytest.raises(wire.WireError, match="no numérico|mal formada"):
         wire.decode(tmp_path / "evil")
 
 
+@pytest.mark.parametrize("entry", [["<f8", [10], 8], ["<f8", [-1], 0], ["<f8", [2], -8], ["<f8", "10", 0],
+                                   ["<f8", [True], 0], ["<f8", [1] * 40, 0], ["<f8", [2**62, 2**62], 0]])
+def test_arrays_outside_the_buffer_or_with_bad_shapes_are_refused(tmp_path, entry):
+    """Is an array that reaches past the raw buffer, or has a negative, non-integer or absurd shape, refused?"""
+    (tmp_path / "x.bin").write_bytes(bytes(80))
+    (tmp_path / "x.json").write_text(json.dumps({"tree": [{"__array__": 0}], "arrays": [entry]}))
+    with pytest.raises(wire.WireError, match="mal formada"):
+        wire.decode(tmp_path / "x")
+
+
 def test_truncated_and_oversized_files_are_refused(tmp_path):
-    """Are a truncated archive and one over the size cap refused with a message (C8, C9)?"""
+    """Are a truncated buffer, a record without its layout, and a buffer over the size cap refused with a
+    message (C8, C9)?"""
     wire.encode({"x": np.zeros(10)}, tmp_path / "ok")
-    data = (tmp_path / "ok.npz").read_bytes()
-    (tmp_path / "ok.npz").write_bytes(data[: len(data) // 2])
+    data = (tmp_path / "ok.bin").read_bytes()
+    (tmp_path / "ok.bin").write_bytes(data[: len(data) // 2])
     with pytest.raises(wire.WireError, match="mal formada"):
         wire.decode(tmp_path / "ok")
-    (tmp_path / "big.json").write_text("{}")
-    with open(tmp_path / "big.npz", "wb") as handle:
+    (tmp_path / "ok.json").write_text('{"ok": {"__array__": 0}}')  # what A7's forged encoder writes
+    with pytest.raises(wire.WireError, match="mal formada"):
+        wire.decode(tmp_path / "ok")
+    (tmp_path / "big.json").write_text('{"tree": {}, "arrays": []}')
+    with open(tmp_path / "big.bin", "wb") as handle:
         handle.truncate(wire.MAX_ARRAY_BYTES + 1)
     with pytest.raises(wire.WireError, match="demasiado grandes"):
         wire.decode(tmp_path / "big")
+
+
+def test_many_small_arrays_and_every_numeric_dtype_survive_the_trip(tmp_path):
+    """Do thousands of small arrays (a probe's per-epoch weights) and each numeric dtype come back equal?"""
+    arrays = [np.arange(i % 5, dtype=np.float64) for i in range(5000)]
+    kinds = [np.array([1, 2], dtype=d) for d in ("bool", "int8", "uint16", "int64", "float16", "float32", "complex128")]
+    back = wire.roundtrip({"many": arrays, "kinds": kinds, "odd": np.arange(6.0)[::2], "zero_d": np.array(2.5)},
+                          tmp_path)
+    assert back["zero_d"].shape == () and float(back["zero_d"]) == 2.5
+    assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(arrays + kinds, back["many"] + back["kinds"]))
+    assert back["odd"].tolist() == [0.0, 2.0, 4.0] and back["many"][3].flags.writeable
 
 
 @pytest.mark.parametrize("value, message", [
