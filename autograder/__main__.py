@@ -152,6 +152,15 @@ def grade_command(args):
         return refuse("--duedate needs --gradebook")
     if several and args.results.suffix == ".json":
         return refuse("with several assignments --results is a folder (receiving <assignment>/<student>.json)")
+    from autograder.engine import runner, sandbox
+
+    unsandboxed = None if args.dry_run else sandbox.unavailable()
+    if unsandboxed and args.sandbox == "required":
+        return refuse(f"student code cannot be sandboxed here: {unsandboxed}; --sandbox required refuses to "
+                      f"grade without bubblewrap")
+    limits = Limits(check_timeout=args.check_timeout, cell_timeout=args.cell_timeout)
+    if not args.dry_run:
+        runner.start(limits)  # the worker starts in its sandbox while nbgrader and torch load here
     from autograder.course import batch
 
     try:  # every assignment's inputs are checked before anything is written
@@ -163,15 +172,8 @@ def grade_command(args):
         for name, submissions in found.items():
             print(batch.describe(name, submissions))
         return 0
-    from autograder.engine import sandbox
-
-    unsandboxed = sandbox.unavailable()
-    if unsandboxed and args.sandbox == "required":
-        return refuse(f"student code cannot be sandboxed here: {unsandboxed}; --sandbox required refuses to "
-                      f"grade without bubblewrap")
     cores = len(os.sched_getaffinity(0))
     jobs = cores if args.jobs <= 0 else min(args.jobs, cores)
-    limits = Limits(check_timeout=args.check_timeout, cell_timeout=args.cell_timeout)
     from rich.console import Console
 
     errors = Console(stderr=True)

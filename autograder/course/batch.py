@@ -343,6 +343,8 @@ def run(assignment, inputs, results_path, *, source=assignments.SOURCE, limits=r
         bar.console.print(f"{assignment}: {len(todo)} to grade, {len(submissions) - len(todo)} unchanged",
                           highlight=False)
     if todo:
+        runner.start(limits)
+        runner.warm_judges(assignment)
         try:
             runner.prepare(limits)
         except runner.WorkerUnavailable as exc:

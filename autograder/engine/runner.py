@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograder import assignments
-from autograder.checks import dispatch, messages, wire
+from autograder.checks import messages, wire
 from autograder.checks.judging import MAX_MESSAGE
 from autograder.checks.seeds import item_seed
 from autograder.engine import notebook, pool, sandbox, watch
@@ -63,9 +63,35 @@ class WorkerUnavailable(Exception):
     """No sandboxed worker starts here, so nothing can be graded; the message says why (for the instructor)."""
 
 
+_starting = {}  # limits -> the Future of a ``_prepare`` begun by ``start``
+
+
+def start(limits):
+    """Begin ``prepare(limits)`` in the background, so the worker starts (torch imported in the sandbox) while this
+    process imports what it needs; the next ``prepare`` waits for it."""
+    if limits not in _starting:
+        _starting[limits] = ThreadPoolExecutor(max_workers=1).submit(_prepare, limits)
+
+
 def prepare(limits):
     """Start, once, what every grading shares and one warm worker for ``limits``; call it before grading from
     several threads.  Raises ``WorkerUnavailable`` when the worker does not start."""
+    begun = _starting.pop(limits, None)
+    if begun is not None:
+        begun.result()  # its worker is warm and idle now, which the check below finds at once
+    _prepare(limits)
+
+
+def warm_judges(assignment):
+    """Import, before the first submission, what judging ``assignment`` loads on this side: torch, its judge and
+    reference, and torch._dynamo, which ``torch.optim`` imports on first use (about 2 s)."""
+    from autograder.checks import dispatch  # noqa: F401  (torch: imported while the worker starts)
+    import torch._dynamo  # noqa: F401
+
+    assignments.judges(assignment)
+
+
+def _prepare(limits):
     sandbox.isolation()
     _matplotlib_cache()
     with pool.zygote(limits, _environment, _limit(limits, cpu=False)) as zygote:
@@ -197,6 +223,8 @@ def _test_result(item, function, outcome, limits, assignment):
         status = "oom" if outcome.get("oom") else "failed"
         return status, 0.0, _visible_test_failed(function, str(outcome["error"]))
     probe = outcome.get("probe", {})
+    from autograder.checks import dispatch  # torch: loaded by warm_judges while the worker starts
+
     score, message = dispatch.judge(assignment, item, probe, item_seed(assignment, item))
     if probe.get("status") == "oom":
         return "oom", 0.0, message

@@ -1,13 +1,14 @@
 """The untrusted side: run a submission's plan in a fresh IPython shell.
 
 ``run_plan`` runs each step of ``WORKDIR/plan.json`` in order, writes the
-step's plain record to ``WORKDIR/step-<i>.json/.npz`` and reports
+step's plain record to ``WORKDIR/step-<i>.json/.bin`` and reports
 ``begin``/``end`` on a status stream, so the trusted side can time every step
 and kill a hung one.  What a cell prints, and the value it shows, go into its
 record (capped: the autograded notebook's outputs); output written past
 Python's streams goes to ``WORKDIR/output.txt``, never to the status stream.
 It runs in a child forked by ``autograder.engine.zygote``.
 """
+import functools
 import io
 import json
 import os
@@ -104,6 +105,23 @@ def showing(shown, write):
     return showwarning
 
 
+@functools.cache
+def new_shell():
+    """The IPython shell a submission runs in.  The zygote makes it before it forks (``zygote.warm``), so every
+    child starts from its own copy of a shell no code has run in, without the 30 ms of making one."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    # No history database: its SQLite writes cost about 2 ms a cell and its thread 20 ms a start, for nothing.
+    shell = InteractiveShell.instance(colors="nocolor", displayhook_class=ValueHook,
+                                      config=Config(HistoryManager={"enabled": False}))
+    # Scores and the notebook's error outputs come from the exceptions themselves (error_text); IPython's
+    # tracebacks cost about 40 ms each, most of a stub submission's time, for text nobody reads.
+    shell.InteractiveTB.set_mode("Minimal")
+    shell._showtraceback = lambda *_: None
+    return shell
+
+
 def run_plan(workdir, status):
     """Run ``workdir/plan.json``, reporting on the line-buffered text stream ``status``."""
     plan = json.loads((workdir / "plan.json").read_text())
@@ -112,13 +130,7 @@ def run_plan(workdir, status):
     os.dup2(output, 2)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)  # input() gets EOF at once (docs/attacks.md I1)
-    from IPython.core.interactiveshell import InteractiveShell
-
-    shell = InteractiveShell.instance(colors="nocolor", displayhook_class=ValueHook)
-    # Scores and the notebook's error outputs come from the exceptions themselves (error_text); IPython's
-    # tracebacks cost about 40 ms each, most of a stub submission's time, for text nobody reads.
-    shell.InteractiveTB.set_mode("Minimal")
-    shell._showtraceback = lambda *_: None
+    shell = new_shell()
     shown = []
     warnings.showwarning = showing(shown, warnings.showwarning)
     replaced = watch.Watch(shell).changed  # bound now, before any student code runs

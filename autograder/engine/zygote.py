@@ -52,7 +52,9 @@ def warm():
 
     import autograder.probes
     from autograder.checks import dispatch
-    from autograder.engine import worker  # noqa: F401
+    from autograder.engine import worker
+
+    worker.new_shell()  # made once here: each child gets a copy no code has run in
 
     for module in pkgutil.iter_modules(autograder.probes.__path__):
         importlib.import_module(f"autograder.probes.{module.name}")
