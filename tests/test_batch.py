@@ -224,12 +224,12 @@ def g8_nothing_but_results(control, graded, result):
 
 
 def g7_outputs_from_the_sandbox(control, graded, result):
-    """The autograded notebook shows what the cells did in the sandbox, never the outputs the student wrote."""
+    """The autograded notebook's code cells show what they did in the sandbox, never the outputs the student
+    wrote (a Markdown cell's forged outputs stay, as under stock autograde: nothing renders them)."""
     path = graded.results.parent / "autograded" / "G7_forged_outputs" / ASSIGNMENT / NOTEBOOK
-    text = path.read_text(encoding="utf-8")
-    assert "Todas las pruebas superadas" not in text and '{\\"score\\": 10}' not in text
-    shown = [o for c in nbformat.reads(text, as_version=4).cells if c.cell_type == "code" for o in c.outputs]
+    shown = [o for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code" for o in c.outputs]
     assert shown and all(o.get("execution_count") is None for o in shown)
+    assert not any("Todas las pruebas superadas" in str(o) or "score" in str(o) for o in shown)
 
 
 def h11_environment_intact(control, graded, result):

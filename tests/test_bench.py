@@ -17,3 +17,12 @@ def test_benchmark_runs_and_both_graders_agree(tmp_path):
     assert "scores differ" not in done.stdout
     assert "fixed cost of a stub submission inside a batch:" in done.stdout
     assert "one student's 1 assignments, graded from a cold start:" in done.stdout
+
+
+def test_scale_curve_runs_and_draws(tmp_path):
+    """Does bench/scale.py grade two tiny classes both ways, agree, print the slope and draw the PNG?"""
+    plot = tmp_path / "scale.png"
+    done = run(sys.executable, str(REPO / "bench" / "scale.py"), "--sizes", "1", "2", "--stock-up-to", "1",
+               "--jobs", "1", "--assignments", ASSIGNMENT, "--plot", str(plot), cwd=tmp_path)
+    assert "package slope:" in done.stdout and "scores differ" not in done.stdout, done.stdout
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
