@@ -73,11 +73,12 @@ class Commands:
     def __init__(self):
         self.buffer = b""
 
-    def next(self, timeout=None):
-        """The next command, None on timeout, ``{"eof": True}`` once the trusted side is gone."""
+    def next(self, timeout=None, wake=None):
+        """The next command; None on timeout or once the descriptor ``wake`` is readable; ``{"eof": True}``
+        once the trusted side is gone."""
         while b"\n" not in self.buffer:
-            ready, _, _ = select.select([0], [], [], timeout)
-            if not ready:
+            ready, _, _ = select.select([0] if wake is None else [0, wake], [], [], timeout)
+            if 0 not in ready:
                 return None
             chunk = os.read(0, 65536)
             if not chunk:
@@ -165,18 +166,26 @@ def clear(folder, keep):
 
 def supervise(pid, job, commands, sweeping):
     """Wait for the child or a kill command; returns the child's wait status."""
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        command = commands.next(timeout=0.01)
-        if command and (command.get("kill") or command.get("eof")):
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            if command.get("eof"):
-                sys.exit(0)
+    try:
+        exited = os.pidfd_open(pid)  # readable once the child exits: woken at once, not by polling
+    except OSError:  # a kernel before 5.3
+        exited = None
+    try:
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            command = commands.next(timeout=None if exited is not None else 0.01, wake=exited)
+            if command and (command.get("kill") or command.get("eof")):
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                if command.get("eof"):
+                    sys.exit(0)
+    finally:
+        if exited is not None:
+            os.close(exited)
     if sweeping:
         sweep(job)
     else:
