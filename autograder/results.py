@@ -42,6 +42,12 @@ def grader_error(assignment, items, diagnosis, isolation):
             "diagnosis": diagnosis}
 
 
+def inert(text):
+    """``text`` as a spreadsheet shows it, never runs it: a leading =, +, -, @, tab or CR is quoted with '
+    (student ids are folder names: anyone may pick one that a spreadsheet would take as a formula)."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 STATUSES = ("graded", "invalid_submission", "missing_submission", "error")
 TIMINGS = ".timings.jsonl"  # beside the results files: {"student", "seconds", "status"} per graded submission
 

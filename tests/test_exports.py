@@ -5,6 +5,7 @@ The class of tests/test_feedback.py: ana (reference, written answer graded 1/1 b
 beto (stub), carla (8 points, late: penalty "zero"), ivan (broken file), mia (nothing), zoe_xss.
 """
 import csv
+import io
 import json
 import sys
 
@@ -164,3 +165,17 @@ def test_moodle_note_when_the_gradebook_has_no_email_at_all(tmp_path, monkeypatc
         note = exports.email_note(db)
     assert note.startswith("the gradebook holds no e-mail addresses: Moodle can match them on \"ID number\"")
     assert "nbgrader db student import students.csv" in note
+
+
+def test_moodle_cells_never_run_as_formulas(tmp_path, monkeypatch):
+    """Does a student id or e-mail that a spreadsheet would run as a formula land in the Moodle CSV quoted?"""
+    monkeypatch.setenv("PATH", ENV["PATH"])
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    formula = '=HYPERLINK("http://x")'
+    with Gradebook(url) as gradebook:
+        gradebook.add_assignment(ASSIGNMENT)
+        gradebook.add_student(formula, email="@SUM(1)")
+        gradebook.add_student("ana", email="ana@example.org")
+    with exports.reading(url) as db:
+        rows = list(csv.reader(io.StringIO(exports.moodle_csv(db))))
+    assert [row[:2] for row in rows[1:]] == [[f"'{formula}", "'@SUM(1)"], ["ana", "ana@example.org"]]

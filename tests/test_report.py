@@ -131,3 +131,15 @@ def test_plots_render_in_chromium(graded, tmp_path):
     for name, colour in report.COLOURS.items():
         assert coloured(shown, colour) > 3000, name
         assert coloured(hidden, colour) < 100, name
+
+
+def test_csv_ids_never_run_as_formulas(tmp_path):
+    """Does a student id that a spreadsheet would run as a formula land in grades.csv quoted, as text?"""
+    formula = "=1+1"
+    result = {"assignment": ASSIGNMENT, "status": "graded", "score": 1.0, "max_score": 1.0,
+              "tests": [{"name": "test_x", "score": 1.0, "max_score": 1.0, "status": "passed", "output": "ok"}]}
+    (tmp_path / "results" / ASSIGNMENT).mkdir(parents=True)
+    (tmp_path / "results" / ASSIGNMENT / f"{formula}.json").write_text(json.dumps(result))
+    done = make_report(tmp_path, tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    assert set(grades(tmp_path / "out")) == {f"'{formula}"}

@@ -112,7 +112,8 @@ def moodle_csv(db, assignments=(), students=()):
     for student in db.query(Student).order_by(Student.id):
         if students and student.id not in students:
             continue
-        writer.writerow([student.id, student.email or "", *(_number(totals.get((student.id, n), 0.0)) for n in names)])
+        writer.writerow([results.inert(student.id), results.inert(student.email or ""),
+                         *(_number(totals.get((student.id, n), 0.0)) for n in names)])
     return out.getvalue()
 
 

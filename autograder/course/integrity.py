@@ -545,11 +545,6 @@ def summaries(out):
              "tampering": len({f["student"] for f in data["flags"]})} for name, data in load(out).items()]
 
 
-def inert(text):
-    """``text`` as a spreadsheet shows it, never runs it: a leading =, +, -, @, tab or CR is quoted with '."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def write(data, out, scores=None):
     """Keep ``data`` (``analyse``) as ``out/integrity/<assignment>.json`` with ``scores`` {student: points};
     render ``out/integrity.html`` and ``out/integrity.csv`` from every assignment kept there; returns the
@@ -566,6 +561,6 @@ def write(data, out, scores=None):
         writer = csv.writer(handle)
         writer.writerow(["assignment", "student_a", "student_b", "score", "shared_fingerprints", "listed"])
         for name, each in everything.items():
-            writer.writerows([name, inert(p["a"]), inert(p["b"]), f"{p['score']:.4f}", p["shared"],
+            writer.writerows([name, results.inert(p["a"]), results.inert(p["b"]), f"{p['score']:.4f}", p["shared"],
                               int(listed(p["score"], p["shared"]))] for p in each["pairs"])
     return out / "integrity.html"

@@ -325,6 +325,6 @@ def write(results_dir, out, gradebook=None):
     with open(out / "grades.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
-        writer.writerows([row[0], *("" if v is None else f"{v:g}" for v in row[1:])] for row in rows)
+        writer.writerows([results.inert(row[0]), *("" if v is None else f"{v:g}" for v in row[1:])] for row in rows)
     (out / "index.html").write_text(html, encoding="utf-8")
     return out / "index.html"
