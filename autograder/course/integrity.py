@@ -35,7 +35,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from autograder import assignments, results
-from autograder.engine.notebook import as_python, InvalidSubmission, nbgrader_meta, read_submission
+from autograder.engine.notebook import as_python, InvalidSubmission, nbgrader_meta, read_submission, steps
 
 THRESHOLD = 0.6      # pairs at or above this score are listed (docs/integrity.md: how it was chosen)
 MIN_SHARED = 8       # ... when they share at least this many fingerprints
@@ -128,22 +128,10 @@ def read(found):
 # -- which cells are the student's ---------------------------------------------------------------
 
 def student_cells(release, notebook):
-    """[(label, source)]: the cells whose code the worker runs from the student's notebook, by the rule of
-    ``engine.notebook.plan``: answer cells (each grade_id once) and cells the release does not have."""
-    known = {nbgrader_meta(c).get("grade_id"): c for c in release.cells if nbgrader_meta(c).get("grade_id")}
-    cells, seen = [], set()
-    for number, cell in enumerate(notebook.cells, 1):
-        if cell.get("cell_type") != "code":
-            continue
-        grade_id = nbgrader_meta(cell).get("grade_id")
-        original = known.get(grade_id)
-        source = str(cell.get("source", ""))
-        if original is None:
-            cells.append((f"added cell {number}", source))
-        elif grade_id not in seen and original.cell_type == "code" and nbgrader_meta(original).get("solution"):
-            cells.append((str(grade_id), source))
-        seen.add(grade_id)
-    return cells
+    """[(label, source)]: the cells whose code the worker runs from the student's notebook, those
+    ``engine.notebook.steps`` marks ``own`` (answer cells, each grade_id once, and cells the release does not
+    have), each with its label (grade_id, or ``added cell N``)."""
+    return [(step["label"], step["source"]) for step in steps(release, notebook) if step["own"]]
 
 
 # -- tampering flags -----------------------------------------------------------------------------

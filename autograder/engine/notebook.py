@@ -95,15 +95,26 @@ def visible_part(source):
 
 
 def plan(master, submission):
-    """The worker's steps: ``{"kind": "code"|"test", "source": ..., "item": ..., "cell": ...}``, ``cell`` being
-    the index of the step's cell in ``submission.cells``.
+    """The worker's steps (``steps``).
 
     Raises ``InvalidSubmission`` when the submission holds none of the
     master's graded cells (another assignment, or an emptied notebook).
     """
+    found = steps(master, submission)
+    if not {step["item"] for step in found if step["kind"] == "test"}:
+        raise InvalidSubmission("el notebook no contiene ninguna celda de pruebas de esta tarea; "
+                                "entrega el notebook de la tarea sin borrar sus celdas")
+    return found
+
+
+def steps(master, submission):
+    """``[{"kind": "code"|"test", "source": ..., "item": ..., "cell": ..., "label": ..., "own": ...}]``: ``cell`` is
+    the index of the step's cell in ``submission.cells`` and ``label`` names it for instructors (its grade_id, or
+    ``added cell N``, N counting every cell from 1); ``own`` is True where the source is the student's (answer
+    cells and cells the master does not have), False where it is the master's (locked and test cells)."""
     master_cells = {nbgrader_meta(c).get("grade_id"): c for c in master.cells if nbgrader_meta(c).get("grade_id")}
     graded = {item.grade_id for item in items(master)}
-    steps, seen = [], set()
+    found, seen = [], set()
     for index, cell in enumerate(submission.cells):
         if cell.get("cell_type") != "code":
             continue
@@ -112,19 +123,19 @@ def plan(master, submission):
         if grade_id in seen:
             continue  # a duplicated cell (copy-paste in JupyterLab) runs once
         if master_cell is None:
-            steps.append({"kind": "code", "source": str(cell.get("source", "")), "cell": index})
+            found.append({"kind": "code", "source": str(cell.get("source", "")), "cell": index,
+                          "label": f"added cell {index + 1}", "own": True})
             continue
         seen.add(grade_id)
         if master_cell.cell_type != "code":
             continue  # a written answer turned into a code cell: read by a human, never run
-        meta = nbgrader_meta(master_cell)
         if grade_id in graded:
-            steps.append({"kind": "test", "item": grade_id, "source": visible_part(master_cell.source), "cell": index})
-        elif meta.get("solution"):
-            steps.append({"kind": "code", "source": str(cell.get("source", "")), "cell": index})
+            found.append({"kind": "test", "item": grade_id, "source": visible_part(master_cell.source), "cell": index,
+                          "label": grade_id, "own": False})
+        elif nbgrader_meta(master_cell).get("solution"):
+            found.append({"kind": "code", "source": str(cell.get("source", "")), "cell": index, "label": grade_id,
+                          "own": True})
         else:
-            steps.append({"kind": "code", "source": master_cell.source, "cell": index})
-    if not graded & seen:
-        raise InvalidSubmission("el notebook no contiene ninguna celda de pruebas de esta tarea; "
-                                "entrega el notebook de la tarea sin borrar sus celdas")
-    return steps
+            found.append({"kind": "code", "source": master_cell.source, "cell": index, "label": grade_id,
+                          "own": False})
+    return found

@@ -276,14 +276,6 @@ def _replaced(outcome):
     return [name[:200] for name in names[:watch.MAX_NAMES] if isinstance(name, str)]
 
 
-def _label(submission, step):
-    """A step's cell as the integrity report names it: its grade_id, else ``added cell N`` (1-based)."""
-    if "cell" not in step:
-        return step["item"]  # a test cell restored from the master
-    grade_id = notebook.nbgrader_meta(submission.cells[step["cell"]]).get("grade_id")
-    return str(grade_id)[:100] if grade_id else f"added cell {step['cell'] + 1}"
-
-
 def _check_file(path, limits):
     """Refuse, before reading it, a submission that is not a regular file or is too large."""
     if not path.is_file():  # a FIFO or a device would block or never end
@@ -336,7 +328,7 @@ def score_notebook(assignment, submission_path, source=assignments.SOURCE, limit
     except GraderError as exc:
         return grader_error(assignment, items, str(exc), sandbox.isolation())
     by_item, code, cells = {}, [], []  # code: the cells run so far, whose definitions a judge may read
-    replaced = [{"cell": _label(submission, step), "names": names} for i, step in enumerate(steps)
+    replaced = [{"cell": step.get("label", step.get("item")), "names": names} for i, step in enumerate(steps)
                 if (names := _replaced(outcomes.get(i)))]
     for i, step in enumerate(steps):
         if step["kind"] == "code":
