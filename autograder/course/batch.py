@@ -34,7 +34,6 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError
 
 from autograder import assignments, results
-from autograder.course import autograded
 from autograder.checks.seeds import item_seed
 from autograder.engine import notebook, runner, sandbox
 
@@ -345,6 +344,8 @@ def run(assignment, inputs, results_path, *, source=assignments.SOURCE, limits=r
     if todo:
         runner.start(limits)
         runner.warm_judges(assignment)
+        if gradebook:  # nbgrader, loaded while the worker starts; nothing is written before it has started
+            from autograder.course import autograded  # noqa: F401
         try:
             runner.prepare(limits)
         except runner.WorkerUnavailable as exc:
@@ -420,6 +421,8 @@ def _commit(submission, result, recorder, path, items, again=False):
     """
     try:
         if recorder:
+            from autograder.course import autograded
+
             recorder.record(submission.student, result, submission.timestamp)
             if not (again and autograded.written(submission, result["assignment"], recorder.config)):
                 autograded.write(submission, result, assignment=result["assignment"],

@@ -8,6 +8,7 @@ cell costs only itself.
 """
 import atexit
 import functools
+import importlib
 import json
 import os
 import resource
@@ -15,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -83,12 +85,18 @@ def prepare(limits):
 
 
 def warm_judges(assignment):
-    """Import, before the first submission, what judging ``assignment`` loads on this side: torch, its judge and
-    reference, and torch._dynamo, which ``torch.optim`` imports on first use (about 2 s)."""
+    """Import, before the first submission, what judging ``assignment`` loads on this side (torch, its judge and
+    reference), and begin importing torch._dynamo, which ``torch.optim`` loads on first use (about 2.5 s), in
+    the background: it runs while this thread waits for the worker."""
     from autograder.checks import dispatch  # noqa: F401  (torch: imported while the worker starts)
-    import torch._dynamo  # noqa: F401
 
+    _import_dynamo()
     assignments.judges(assignment)
+
+
+@functools.cache
+def _import_dynamo():
+    threading.Thread(target=importlib.import_module, args=("torch._dynamo",), daemon=True).start()
 
 
 def _prepare(limits):
