@@ -316,7 +316,7 @@ def score_notebook(assignment, submission_path, source=assignments.SOURCE, limit
     from autograder.results import grader_error, submission_results
 
     master_path = assignments.master_notebook(assignment, source)
-    master = notebook.read_master(master_path)
+    master = notebook.master_for_grading(master_path)
     items = notebook.items(master)
     if not Path(submission_path).exists():
         return submission_results(assignment, items, "missing_submission",
