@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import ScalarFormatter
 from rich.console import Console
 from rich.table import Table
 
@@ -72,6 +73,9 @@ def draw(rows, path, jobs):
         axes.grid(alpha=0.3)
         axes.legend(fontsize=8)
     wall.set_yscale("log")
+    wall.yaxis.set_major_formatter(ScalarFormatter())
+    wall.yaxis.set_minor_formatter(ScalarFormatter())
+    memory.set_ylim(bottom=0)
     figure.suptitle(f"{rows[0]['submissions'] // rows[0]['students']} assignments, {time.strftime('%Y-%m-%d')}",
                     fontsize=9)
     path.parent.mkdir(parents=True, exist_ok=True)
