@@ -10,6 +10,8 @@ WITH_VENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 TORCH_INDEX ?=
 # Optional: PYTEST_ARGS='-m "not slow"' for the quick subset.
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make test` (TEST_WORKERS=0: one process); tests/conftest.py says what runs apart.
+TEST_WORKERS ?= 2
 
 # Grading a class in shards, as .github/workflows/grade-class.yml does (docs/ci.md).
 ASSIGNMENT ?=
@@ -46,7 +48,7 @@ demo: $(STAMP) release
 		--results demo/results demo/submitted
 
 test: $(STAMP)
-	$(WITH_VENV) python -m pytest $(PYTEST_ARGS)
+	$(WITH_VENV) python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 selfcheck: $(STAMP)
 	$(WITH_VENV) python -m pytest -m "not slow" $(SELFCHECK_TESTS)

@@ -1,9 +1,18 @@
-"""Shared fixtures: a throwaway nbgrader course, and submissions built from release/."""
+"""Shared fixtures: a throwaway nbgrader course, and submissions built from release/.
+
+Also how tests run in parallel under pytest-xdist (``make test`` runs ``-n 2 --dist loadfile``):
+one worker runs all of a module, so a module-scoped fixture (a class graded once) is made once; a
+test marked ``serial`` runs alone, no other worker's test running meanwhile.  (Not ``--dist
+loadgroup``: with pytest 9, xdist 3.8's ``xdist_group`` marks never reach its scheduler, and a
+module's tests would be spread over the workers, its class graded by each.)
+"""
+import fcntl
 import inspect
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -16,6 +25,71 @@ ASSIGNMENT = "01_regresion_lineal"
 ASSIGNMENTS = assignments.known()
 # nbgrader runs `alembic` from PATH: the interpreter's bin goes first.
 ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+# -- parallel workers (pytest-xdist) -------------------------------------------------------------
+
+LOCKS = "pia_test_locks"  # the folder of the run's locks, handed from the controller to its workers
+
+
+class Turnstile:
+    """A lock between the workers of one xdist run: every test holds it shared, a ``serial`` test alone.
+
+    A writer-preferring readers-writer lock on two ``flock``ed files: a test waiting to run alone
+    holds the gate, so no new test starts on another worker until it has run.
+    """
+
+    def __init__(self, folder):
+        self.gate = open(Path(folder) / "gate", "a")
+        self.tests = open(Path(folder) / "tests", "a")
+
+    def acquire(self, alone):
+        fcntl.flock(self.gate, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(self.tests, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        finally:
+            fcntl.flock(self.gate, fcntl.LOCK_UN)
+
+    def release(self):
+        fcntl.flock(self.tests, fcntl.LOCK_UN)
+
+
+TURNSTILE = pytest.StashKey[Turnstile]()
+
+
+def pytest_configure(config):
+    """The controller of an xdist run makes the folder of its workers' locks."""
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        config.pia_locks = tempfile.mkdtemp(prefix="pia-test-locks-")
+
+
+def pytest_unconfigure(config):
+    if getattr(config, "pia_locks", None):
+        shutil.rmtree(config.pia_locks, ignore_errors=True)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """xdist: each worker is told where the run's locks are."""
+    if getattr(node.config, "pia_locks", None):
+        node.workerinput[LOCKS] = node.config.pia_locks
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """On an xdist worker, hold the run's turnstile over the test's setup, call and teardown (module
+    fixtures set up or torn down with it included): shared, or alone for a test marked ``serial``."""
+    folder = getattr(item.config, "workerinput", {}).get(LOCKS)
+    if folder is None:
+        return (yield)
+    if TURNSTILE not in item.config.stash:
+        item.config.stash[TURNSTILE] = Turnstile(folder)
+    turnstile = item.config.stash[TURNSTILE]
+    turnstile.acquire(alone=item.get_closest_marker("serial") is not None)
+    try:
+        return (yield)
+    finally:
+        turnstile.release()
 
 
 def run(*args, cwd, check=True):

@@ -17,7 +17,10 @@ def shell():
     shell = InteractiveShell(colors="nocolor", displayhook_class=worker.ValueHook)
     shell.InteractiveTB.set_mode("Minimal")
     shell._showtraceback = lambda *_: None
-    return shell
+    yield shell
+    # zygote.warm() made this process's InteractiveShell singleton (worker.new_shell), its tracebacks silenced:
+    # a later test of the same process (test_kernel_check, under pytest-xdist) makes a shell of its own.
+    InteractiveShell.clear_instance()
 
 
 def run(shell, source):
