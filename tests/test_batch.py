@@ -346,7 +346,7 @@ def klass(tmp_path_factory):
     """(control, class): the demo students alone, and with one student per row; two jobs, a gradebook."""
     root = tmp_path_factory.mktemp("class")
     for student in DEMO:
-        demo(root / "control", student)
+        demo(root / "control" / "submitted", student)  # in nbgrader's layout: autograded/ goes beside it
         demo(root / "submitted", student)
     for row_id, row in ROWS.items():
         row.build(root / "submitted" / row_id)
@@ -357,7 +357,7 @@ def klass(tmp_path_factory):
             raise RuntimeError("fallo simulado")
         return original(assignment, path, *args, **kwargs)
 
-    control = grade_class(root / "control", root / "control-results", root / "control.db")
+    control = grade_class(root / "control" / "submitted", root / "control-results", root / "control.db")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(runner, "score_notebook", failing)
         graded = grade_class(root / "submitted", root / "results", root / "gradebook.db")
