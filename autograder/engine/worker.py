@@ -119,6 +119,9 @@ def new_shell():
     # tracebacks cost about 40 ms each, most of a stub submission's time, for text nobody reads.
     shell.InteractiveTB.set_mode("Minimal")
     shell._showtraceback = lambda *_: None
+    # %matplotlib inline asks a frontend to show figures; this shell has none (its own %matplotlib raises),
+    # and figures are not drawn while grading: the magic does nothing, as the integrity scan assumes.
+    shell.register_magic_function(lambda line="": None, "line", "matplotlib")
     return shell
 
 
