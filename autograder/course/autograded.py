@@ -126,10 +126,15 @@ def course_root(submission, config):
     return submitted.parent if submitted.name == "submitted" else Path(CourseDirectory(config=config).root)
 
 
+def parts(config, student, assignment):
+    """The folders from the course root to a submission's autograded notebook: ``autograded/<student>/<assignment>``."""
+    return CourseDirectory(config=config).autograded_directory, student, assignment
+
+
 def folder(root, config, student, assignment):
     """``autograded/<student>/<assignment>`` under the course ``root``, created without following links."""
     path = Path(root)
-    for part in (CourseDirectory(config=config).autograded_directory, student, assignment):
+    for part in parts(config, student, assignment):
         path = path / part
         try:
             os.mkdir(path)
@@ -142,8 +147,7 @@ def folder(root, config, student, assignment):
 
 def written(submission, assignment, config):
     """Does ``submission`` have its autograded notebook already (a regular file, not a link)?"""
-    path = Path(course_root(submission, config), CourseDirectory(config=config).autograded_directory,
-                submission.student, assignment, f"{assignment}.ipynb")
+    path = Path(course_root(submission, config), *parts(config, submission.student, assignment), f"{assignment}.ipynb")
     try:
         return stat.S_ISREG(os.lstat(path).st_mode)
     except OSError:

@@ -66,13 +66,14 @@ class WorkerUnavailable(Exception):
 
 
 _starting = {}  # limits -> the Future of a ``_prepare`` begun by ``start``
+_STARTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="worker-start")
 
 
 def start(limits):
     """Begin ``prepare(limits)`` in the background, so the worker starts (torch imported in the sandbox) while this
     process imports what it needs; the next ``prepare`` waits for it."""
     if limits not in _starting:
-        _starting[limits] = ThreadPoolExecutor(max_workers=1).submit(_prepare, limits)
+        _starting[limits] = _STARTER.submit(_prepare, limits)
 
 
 def prepare(limits):
@@ -335,10 +336,11 @@ def score_notebook(assignment, submission_path, source=assignments.SOURCE, limit
         outcomes = execute(assignment, steps, limits, supporting=master_path.parent)
     except GraderError as exc:
         return grader_error(assignment, items, str(exc), sandbox.isolation())
-    by_item, code, cells = {}, [], []  # code: the cells run so far, whose definitions a judge may read
-    replaced = [{"cell": step.get("label", step.get("item")), "names": names} for i, step in enumerate(steps)
-                if (names := _replaced(outcomes.get(i)))]
+    by_item, code, cells, replaced = {}, [], [], []  # code: the cells run so far, whose definitions a judge may read
     for i, step in enumerate(steps):
+        names = _replaced(outcomes.get(i))
+        if names:
+            replaced.append({"cell": step.get("label", step.get("item")), "names": names})
         if step["kind"] == "code":
             code.append(step["source"])
             shown = _shown(outcomes.get(i), limits)
