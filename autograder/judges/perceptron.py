@@ -214,8 +214,8 @@ def expect_start(data, seed):
 def train_perceptron(data, seed):
     name = "train_perceptron"
     expect_start(data, seed)
-    gates = [("defaults", "AND", f"{name}(PUERTAS_X, Y_AND) con lr, epochs y seed por defecto")]
-    gates += [(gate, gate, f"{name}(PUERTAS_X, Y_{gate})") for gate in GATES]
+    gates = [("defaults", "AND", f"{name}(PUERTAS_X, Y_AND) con lr, epochs y seed por defecto"),
+             ("OR", "OR", f"{name}(PUERTAS_X, Y_OR)")]
     for key, gate, what in gates:
         start, w, b, errors = expect_recorded_run(data[key], what, PUERTAS_X, GATES[gate], LR, EPOCHS)
         expect_learns(what, PUERTAS_X, GATES[gate], start, w, b, errors)
