@@ -142,8 +142,8 @@ def main(argv=None):
 
 
 def grade_command(args):
-    """``grade``: batch grading into results files and, optionally, the gradebook; several assignments one
-    after another in the same process, so the sandboxed workers start once."""
+    """``grade``: batch grading into results files and, optionally, the gradebook; several assignments from one
+    queue of submissions, so the sandboxed workers start once and stay busy."""
     names = list(dict.fromkeys(args.assignment))
     several = len(names) > 1
     for name in names:
@@ -165,13 +165,14 @@ def grade_command(args):
     from autograder.course import batch
 
     try:  # every assignment's inputs are checked before anything is written
-        found = {name: batch.discover(args.submissions, name, args.source, allow_empty=args.allow_empty,
-                                      student=args.student, recorded=bool(args.gradebook)) for name in names}
+        batches = [batch.plan(name, args.submissions, args.results / name if several else args.results,
+                              source=args.source, gradebook=args.gradebook, force=args.force,
+                              allow_empty=args.allow_empty, student=args.student) for name in names]
     except batch.UsageError as exc:
         return refuse(exc)
     if args.dry_run:
-        for name, submissions in found.items():
-            print(batch.describe(name, submissions))
+        for each in batches:
+            print(batch.describe(each.assignment, each.submissions))
         return 0
     cores = len(os.sched_getaffinity(0))
     jobs = cores if args.jobs <= 0 else min(args.jobs, cores)
@@ -181,24 +182,19 @@ def grade_command(args):
     if unsandboxed:
         errors.print(f"warning: student code runs WITHOUT the sandbox ({unsandboxed}): it can read and change "
                      f"what this user can (docs/security.md)", style="bold red", markup=False, highlight=False)
-    exit_code = 0
-    for name in names:
-        try:
-            summary, graded = batch.run(name, args.submissions, args.results / name if several else args.results,
-                                        source=args.source, limits=limits, gradebook=args.gradebook,
-                                        duedate=args.duedate, jobs=jobs, force=args.force, progress=not args.quiet,
-                                        allow_empty=args.allow_empty, student=args.student)
-        except batch.UsageError as exc:
-            return refuse(exc)
+    try:
+        outcome = batch.grade(batches, limits=limits, gradebook=args.gradebook, duedate=args.duedate, jobs=jobs,
+                              progress=not args.quiet)
+    except batch.UsageError as exc:
+        return refuse(exc)
+    for each, (summary, graded) in zip(batches, outcome):
         if not args.quiet and graded:
             from autograder import results
 
             Console(width=None if sys.stdout.isatty() else 160).print(results.table(graded))
-        errors.print(f"{name}: {summary.line()}" if several else summary.line(), markup=False, highlight=False)
-        exit_code = max(exit_code, summary.exit_code)
-        if summary.stopped:
-            break
-    return exit_code
+        errors.print(f"{each.assignment}: {summary.line()}" if several else summary.line(), markup=False,
+                     highlight=False)
+    return max(summary.exit_code for summary, _ in outcome)
 
 
 def refuse(message):

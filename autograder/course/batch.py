@@ -17,6 +17,7 @@ from another notebook, timestamp or grader; the others are not graded again
 but recorded again from their results file (cheap and idempotent), so the
 gradebook always ends equal to the results files.
 """
+import gc
 import hashlib
 import importlib.metadata
 import json
@@ -40,6 +41,9 @@ from autograder.engine import notebook, runner, sandbox
 PACKAGE = Path(__file__).resolve().parent.parent  # autograder/
 MIN_FREE_BYTES = 16 * 2**20  # refuse to start a batch with less free space (docs/attacks.md K7)
 LISTED = 5  # file names quoted in a message
+# Submissions per sandboxed worker: starting one costs about 3 s of a core, which a second worker wins back
+# only after about 16 submissions (bench/grade_class.py, docs/performance.md); up to then its threads share one.
+PER_WORKER = 16
 # nbgrader's course folders: they hold <assignment>/ folders as a student's folder does, but name no student
 COURSE_FOLDERS = {"source", "release", "submitted", "autograded", "feedback", "outbound", "inbound"}
 
@@ -304,23 +308,42 @@ def _check_free_space(paths):
             raise UsageError(f"only {free / 2**20:.1f} MB free on the disk of {folder}: free some space and rerun")
 
 
-def _progress(enabled, total, assignment):
+def _progress(enabled, batches):
+    """One progress display for the whole run: a bar per assignment, in the order they are listed."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    progress = Progress(TextColumn(f"grading {assignment}"), BarColumn(), MofNCompleteColumn(),
+    progress = Progress(TextColumn("grading {task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[invalid]} invalid · {task.fields[errors]} errors"),
                         TimeRemainingColumn(), console=Console(stderr=True), disable=not enabled)
-    task = progress.add_task("", total=total, invalid=0, errors=0)
-    return progress, task
+    tasks = {each: progress.add_task(each.assignment, total=len(each.todo), invalid=0, errors=0) for each in batches}
+    return progress, tasks
 
 
-def run(assignment, inputs, results_path, *, source=assignments.SOURCE, limits=runner.Limits(), gradebook=None,
-        duedate=None, jobs=1, force=False, progress=True, config=None, allow_empty=False, student=None):
-    """Grade ``inputs`` (notebooks or folders) into ``results_path`` and, if given, the gradebook.
+@dataclass(eq=False)
+class Batch:
+    """One assignment's submissions in a grading run, where their results go, and which are already current."""
+    assignment: str
+    source: Path
+    submissions: list
+    target: dict             # Submission -> its results file
+    previous: dict           # Submission -> its current results dict, or None: to be graded
+    items: list
+    identity: dict
+    timings: Path | None     # the folder receiving the timings sidecar; None for a single notebook
+    recorder: object = None  # the gradebook writer, once ``grade`` has opened it
+
+    @property
+    def todo(self):
+        return [s for s in self.submissions if self.previous[s] is None]
+
+
+def plan(assignment, inputs, results_path, *, source=assignments.SOURCE, gradebook=None, force=False,
+         allow_empty=False, student=None):
+    """The ``Batch`` of ``inputs`` (notebooks or folders) for ``assignment``: reads, never writes.
 
     ``results_path`` is a folder receiving ``<student>.json``, or a ``.json``
-    file when a single notebook is graded.  Returns (Summary, {student: results dict}).
+    file when a single notebook is graded.  Raises UsageError as ``discover``.
     """
     submissions = discover(inputs, assignment, source, allow_empty=allow_empty, student=student,
                            recorded=bool(gradebook))
@@ -336,54 +359,97 @@ def run(assignment, inputs, results_path, *, source=assignments.SOURCE, limits=r
         submission.info = fingerprint(submission)
         result = None if force else results.read(target[submission])
         previous[submission] = result if _current(result, submission, assignment, identity) else None
-    todo = [s for s in submissions if previous[s] is None]
-    bar, task = _progress(progress, len(todo), assignment)
-    if progress:
-        bar.console.print(f"{assignment}: {len(todo)} to grade, {len(submissions) - len(todo)} unchanged",
-                          highlight=False)
+    return Batch(assignment, Path(source), submissions, target, previous, items, identity,
+                 None if single else results_path)
+
+
+def grade(batches, *, limits=runner.Limits(), gradebook=None, duedate=None, jobs=1, progress=True, config=None):
+    """Grade the ``batches`` from one queue of submissions, ``jobs`` at a time, so that the assignments' tails
+    overlap; record them in the results files and, if given, the gradebook.
+
+    Returns [(Summary, {student: results dict})], in the order of ``batches``.
+    A disk or database failure stops every batch (docs/attacks.md K7).
+    """
+    bar, tasks = _progress(progress, batches)
+    for each in batches:
+        if progress:
+            bar.console.print(f"{each.assignment}: {len(each.todo)} to grade, "
+                              f"{len(each.submissions) - len(each.todo)} unchanged", highlight=False)
+    todo = sum(len(each.todo) for each in batches)
     if todo:
-        runner.start(limits)
-        runner.warm_judges(assignment)
+        runner.start(limits, min(jobs, 1 + todo // PER_WORKER))
+        for each in batches:
+            if each.todo:
+                runner.warm_judges(each.assignment)
         if gradebook:  # nbgrader, loaded while the worker starts; nothing is written before it has started
             from autograder.course import autograded  # noqa: F401
         try:
             runner.prepare(limits)
         except runner.WorkerUnavailable as exc:
             raise UsageError(exc) from None
-    recorder = _recorder(gradebook, assignment, source, config, duedate)
+        gc.freeze()  # torch, nbgrader and the judges, imported now, are never walked by this process's collections
     pool = ThreadPoolExecutor(max_workers=jobs)
-    futures = {pool.submit(_timed, grade_submission, s, assignment, source, limits, items, identity): s for s in todo}
-    final, stopped, counts = {}, None, Counter()
+    futures, final, counts = {}, {each: {} for each in batches}, {each: Counter() for each in batches}
+    stopped = None
     try:
+        for each in batches:
+            each.recorder = _recorder(gradebook, each.assignment, each.source, config, duedate)
+        futures = {pool.submit(_timed, grade_submission, s, each.assignment, each.source, limits, each.items,
+                               each.identity): (each, s) for each in batches for s in each.todo}
         with bar:
-            for submission in submissions:  # recorded again: the gradebook may be new, the due date moved
-                if previous[submission] is not None:
-                    final[submission.student] = previous[submission]
-                    if recorder:  # e.g. shards' results merged: their autograded notebooks are written here
-                        final[submission.student] = _commit(submission, previous[submission], recorder,
-                                                            target[submission], items, again=True)
+            for each in batches:  # recorded again: the gradebook may be new, the due date moved
+                for submission in each.submissions:
+                    if each.previous[submission] is not None:
+                        final[each][submission.student] = _commit_again(each, submission)
             for future in as_completed(futures):
-                submission = futures[future]
+                each, submission = futures[future]
                 result, seconds = future.result()
-                final[submission.student] = _commit(submission, result, recorder, target[submission], items)
-                if not single:
-                    _log_timing(results_path, submission.student, seconds, final[submission.student]["status"])
-                counts[final[submission.student]["status"]] += 1
-                if "diagnosis" in final[submission.student]:  # the instructor's log: the grader's own failure
-                    bar.console.print(f"{submission.student}: grading error: {final[submission.student]['diagnosis']}",
+                done = final[each][submission.student] = _commit(submission, result, each.recorder,
+                                                                 each.target[submission], each.items)
+                if each.timings:
+                    _log_timing(each.timings, submission.student, seconds, done["status"])
+                counts[each][done["status"]] += 1
+                if "diagnosis" in done:  # the instructor's log: the grader's own failure
+                    bar.console.print(f"{each.assignment}/{submission.student}: grading error: {done['diagnosis']}",
                                       markup=False, highlight=False)
-                bar.update(task, advance=1, invalid=counts["invalid_submission"], errors=counts["error"])
+                bar.update(tasks[each], advance=1, invalid=counts[each]["invalid_submission"],
+                           errors=counts[each]["error"])
     except (OSError, OperationalError) as exc:  # disk full, gradebook locked too long… (docs/attacks.md K7)
-        left = len(submissions) - len(final)
+        left = sum(len(each.submissions) - len(final[each]) for each in batches)
         stopped = f"{type(exc).__name__}: {exc}; the {left} submissions left are graded by the next run"
     finally:
         for future in futures:
             future.cancel()
         pool.shutdown(wait=True)
-        if recorder:
-            recorder.close()
-    graded_now = sum(counts.values())
-    return Summary(Counter(r["status"] for r in final.values()), graded_now, len(final) - graded_now, stopped), final
+        for each in batches:
+            if each.recorder:
+                each.recorder.close()
+    outcome = []
+    for each in batches:
+        graded_now = sum(counts[each].values())
+        statuses = Counter(r["status"] for r in final[each].values())
+        outcome.append((Summary(statuses, graded_now, len(final[each]) - graded_now, stopped), final[each]))
+    return outcome
+
+
+def run(assignment, inputs, results_path, *, source=assignments.SOURCE, limits=runner.Limits(), gradebook=None,
+        duedate=None, jobs=1, force=False, progress=True, config=None, allow_empty=False, student=None):
+    """Grade ``inputs`` (notebooks or folders) of one assignment: ``grade([plan(…)])``.
+
+    Returns (Summary, {student: results dict}).
+    """
+    each = plan(assignment, inputs, results_path, source=source, gradebook=gradebook, force=force,
+                allow_empty=allow_empty, student=student)
+    return grade([each], limits=limits, gradebook=gradebook, duedate=duedate, jobs=jobs, progress=progress,
+                 config=config)[0]
+
+
+def _commit_again(each, submission):
+    """A current result recorded again (e.g. shards' results merged: their autograded notebooks are written)."""
+    previous = each.previous[submission]
+    if not each.recorder:
+        return previous
+    return _commit(submission, previous, each.recorder, each.target[submission], each.items, again=True)
 
 
 def _timed(function, *args):

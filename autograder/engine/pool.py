@@ -183,35 +183,69 @@ class Zygote:
             data += chunk
 
 
-_lock = threading.Lock()
-_idle = []  # warm zygotes no thread is using
+_lock = threading.Condition()
+_idle = []      # warm zygotes no thread is using
 _all = []
+_starting = []  # zygotes ``warm`` is starting or checking: handed out once it is done
+_wanted = 1     # how many zygotes the threads share (``warm`` raises it): a thread waits rather than make more
 
 
 @contextlib.contextmanager
 def zygote(limits, environment, preexec):
-    """A warm zygote for ``limits``, the caller's alone until the block ends, then kept for the next caller
-    (the next submission, or the next assignment graded by the same process); started on first use and
-    stopped when the process exits.  Idle zygotes with other limits are stopped."""
+    """A zygote for ``limits``, the caller's alone until the block ends, then kept for the next caller
+    (the next submission, or the next assignment graded by the same process); stopped when the process
+    exits.  Idle zygotes with other limits are stopped.  When every zygote is busy the caller waits for
+    one, unless fewer than ``warm``'s count exist: then it makes one, started on first use."""
     with _lock:
-        for other in [z for z in _idle if z.limits != limits]:
-            _discard(other)
-        found = next(iter(_idle), None)
-        if found is None:
-            found = Zygote(limits, environment, preexec)
-            _all.append(found)
-        else:
-            _idle.remove(found)
+        while True:
+            for other in [z for z in _idle if z.limits != limits]:
+                _discard(other)
+            if _idle:
+                found = _idle.pop()
+                break
+            if len(_all) < _wanted and not _starting:
+                found = Zygote(limits, environment, preexec)
+                _all.append(found)
+                break
+            _lock.wait()
     try:
         yield found
     finally:
         with _lock:
             _idle.append(found)
+            _lock.notify()
+
+
+def warm(limits, environment, preexec, count=1):
+    """At least ``count`` zygotes for ``limits``, the idle ones (re)started and the missing ones started, side
+    by side; from now on the threads share that many.  Returns a zygote that does not start, or None."""
+    global _wanted
+    with _lock:
+        for other in [z for z in _idle if z.limits != limits]:
+            _discard(other)
+        _wanted = max(_wanted, count)
+        fresh = [Zygote(limits, environment, preexec) for _ in range(count - len(_all))]
+        _all.extend(fresh)
+        checked = _idle + fresh
+        _idle.clear()
+        _starting.extend(checked)
+    try:
+        with ThreadPoolExecutor(max_workers=max(len(checked), 1)) as starters:
+            started = list(starters.map(Zygote.started, checked))
+    finally:
+        with _lock:
+            for each in checked:
+                _starting.remove(each)
+            _idle.extend(checked)
+            _lock.notify_all()
+    return next((each for each, ok in zip(checked, started) if not ok), None)
 
 
 def stop_idle():
-    """Stop the zygotes no thread is using: the next grading starts fresh ones."""
+    """Stop the zygotes no thread is using: the next grading starts fresh ones, as many as it warms."""
+    global _wanted
     with _lock:
+        _wanted = 1
         for each in list(_idle):
             _discard(each)
 

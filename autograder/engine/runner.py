@@ -65,23 +65,21 @@ class WorkerUnavailable(Exception):
     """No sandboxed worker starts here, so nothing can be graded; the message says why (for the instructor)."""
 
 
-_starting = {}  # limits -> the Future of a ``_prepare`` begun by ``start``
-_STARTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="worker-start")
+_starting = {}  # limits -> the Futures of the ``_prepare`` calls begun by ``start``
+_STARTER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="worker-start")
 
 
-def start(limits):
-    """Begin ``prepare(limits)`` in the background, so the worker starts (torch imported in the sandbox) while this
-    process imports what it needs; the next ``prepare`` waits for it."""
-    if limits not in _starting:
-        _starting[limits] = _STARTER.submit(_prepare, limits)
+def start(limits, count=1):
+    """Begin ``prepare(limits)`` in the background for ``count`` workers, started side by side (torch imported
+    in each sandbox) while this process imports what it needs; the next ``prepare`` waits for them."""
+    _starting.setdefault(limits, []).append(_STARTER.submit(_prepare, limits, count))
 
 
 def prepare(limits):
-    """Start, once, what every grading shares and one warm worker for ``limits``; call it before grading from
-    several threads.  Raises ``WorkerUnavailable`` when the worker does not start."""
-    begun = _starting.pop(limits, None)
-    if begun is not None:
-        begun.result()  # its worker is warm and idle now, which the check below finds at once
+    """Start, once, what every grading shares and the warm workers for ``limits``; call it before grading from
+    several threads.  Raises ``WorkerUnavailable`` when a worker does not start."""
+    for begun in _starting.pop(limits, []):
+        begun.result()  # its workers are warm and idle now, which the check below finds at once
     _prepare(limits)
 
 
@@ -100,14 +98,14 @@ def _import_dynamo():
     threading.Thread(target=importlib.import_module, args=("torch._dynamo",), daemon=True).start()
 
 
-def _prepare(limits):
+def _prepare(limits, count=1):
     sandbox.isolation()
     _matplotlib_cache()
-    with pool.zygote(limits, _environment, _limit(limits, cpu=False)) as zygote:
-        if not zygote.started():
-            raise WorkerUnavailable(f"the sandboxed worker does not start ({_why_no_worker(limits, zygote.root)}); "
-                                    f"nothing was graded. Repair the installation (docs/security.md), or set "
-                                    f"PIA_SANDBOX=off to grade without the sandbox")
+    failed = pool.warm(limits, _environment, _limit(limits, cpu=False), count)
+    if failed is not None:
+        raise WorkerUnavailable(f"the sandboxed worker does not start ({_why_no_worker(limits, failed.root)}); "
+                                f"nothing was graded. Repair the installation (docs/security.md), or set "
+                                f"PIA_SANDBOX=off to grade without the sandbox")
 
 
 def _why_no_worker(limits, root):
