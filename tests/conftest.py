@@ -105,6 +105,19 @@ def course(tmp_path):
     return tmp_path
 
 
+@pytest.fixture
+def fresh_workers():
+    """No warm worker started before the test is used by it, none it starts is reused by another test, and the
+    sandbox verdict is not cached across it."""
+    from autograder.engine import pool, sandbox
+
+    pool.stop_idle()
+    sandbox.unavailable.cache_clear()
+    yield
+    pool.stop_idle()
+    sandbox.unavailable.cache_clear()
+
+
 def solution_source(module, name):
     return inspect.getsource(getattr(module, name))
 

@@ -25,14 +25,6 @@ def course(tmp_path):
 
 
 @pytest.fixture
-def fresh_workers():
-    """The test counts the zygotes it starts: none is left from another test, none is left to the next."""
-    pool.stop_idle()
-    yield
-    pool.stop_idle()
-
-
-@pytest.fixture
 def spans(monkeypatch):
     """(assignment, student, start, end) of every submission graded, in the order they end."""
     seen, lock, grade = [], threading.Lock(), batch.grade_submission

@@ -8,7 +8,7 @@ import pytest
 
 from autograder.__main__ import main
 from autograder.course import batch
-from autograder.engine import pool, sandbox
+from autograder.engine import sandbox
 from autograder.engine.limits import Limits
 from conftest import ASSIGNMENT, REPO
 
@@ -20,16 +20,6 @@ def course(tmp_path):
     """A course root whose submitted/ holds ana's 01_regresion_lineal only."""
     shutil.copytree(DEMO / "ana" / ASSIGNMENT, tmp_path / "submitted" / "ana" / ASSIGNMENT)
     return tmp_path
-
-
-@pytest.fixture
-def fresh_workers():
-    """No warm worker started here is reused by another test, nor the sandbox verdict cached here."""
-    pool.stop_idle()
-    sandbox.unavailable.cache_clear()
-    yield
-    pool.stop_idle()
-    sandbox.unavailable.cache_clear()
 
 
 def files(root):
