@@ -371,8 +371,8 @@ def grade(batches, *, limits=runner.Limits(), gradebook=None, duedate=None, jobs
     A disk or database failure stops every batch (docs/attacks.md K7).
     """
     bar, tasks = _progress(progress, batches)
-    for each in batches:
-        if progress:
+    if progress:
+        for each in batches:
             bar.console.print(f"{each.assignment}: {len(each.todo)} to grade, "
                               f"{len(each.submissions) - len(each.todo)} unchanged", highlight=False)
     todo = sum(len(each.todo) for each in batches)
